@@ -1,0 +1,51 @@
+# portvakt: `make run` starts the whole system with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+PG_BIN := /usr/lib/postgresql/15/bin
+export PORTVAKT_DATA_DIR ?= ./var
+
+.PHONY: run test deps system-deps lint typecheck imports unit bench clean
+
+run: deps
+	$(BIN)/portvakt serve --demo
+
+test: deps system-deps lint typecheck imports unit
+
+deps: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Debian packages the tests need: PostgreSQL 15 (throwaway clusters) and Redis.
+system-deps:
+	@missing=""; \
+	test -x $(PG_BIN)/initdb || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: deps
+	$(BIN)/ruff check src tests bench scripts
+
+typecheck: deps
+	$(BIN)/mypy
+
+imports: deps
+	$(BIN)/lint-imports
+
+unit: deps
+	$(BIN)/pytest -q
+
+bench: deps
+	bash bench/run.sh
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Thin HTTP adapters: /token, /jwk, /.well-known/..., /errors/...; where errors become responses."""

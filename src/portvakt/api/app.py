@@ -1,0 +1,88 @@
+"""The ASGI application: routes of this process and the background refresh of its caches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .error_pages import error_index, error_page
+from .runtime import Runtime
+from .token import TokenEndpoint
+from .wellknown import jwk_endpoint, metadata_endpoint
+
+log = logging.getLogger("portvakt")
+PURGE_EVERY = 60.0
+
+
+async def _refresher(rt: Runtime) -> None:
+    """Read the change feed every cache_poll_seconds; purge used grants and old changes now and then."""
+    since_purge = 0.0
+    while True:
+        await asyncio.sleep(rt.settings.cache_poll_seconds)
+        try:
+            rt.catalog.refresh()
+            since_purge += rt.settings.cache_poll_seconds
+            if since_purge >= PURGE_EVERY:
+                since_purge = 0.0
+                now = rt.clock.now()
+                rt.replay.purge(now)
+                rt.store.prune_changes(now - timedelta(hours=1))
+        except Exception:
+            log.exception("cache refresh failed; retrying")
+
+
+class FastPath:
+    """ASGI front: POST /token goes straight to its endpoint; everything else to the framework."""
+
+    def __init__(self, app: FastAPI, token: TokenEndpoint) -> None:
+        self.app = app
+        self._token = token
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/token":
+            await self._token(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def create_app(rt: Runtime) -> FastPath:
+    """Wire the routes to one runtime."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_refresher(rt))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(title="portvakt", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.runtime = rt
+    app.add_route("/jwk", jwk_endpoint(rt), methods=["GET"])  # type: ignore[arg-type]
+    app.add_route("/.well-known/oauth-authorization-server", metadata_endpoint(rt),  # type: ignore[arg-type]
+                  methods=["GET"])
+    app.add_route("/errors/", error_index, methods=["GET"])
+    app.add_route("/errors/{code}", error_page, methods=["GET"])
+    app.add_route("/healthz", _health, methods=["GET"])
+    app.add_exception_handler(Exception, _unexpected)
+    return FastPath(app, TokenEndpoint(rt))
+
+
+async def _health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store"})
+
+
+async def _unexpected(request: Request, exc: Any) -> Response:
+    log.error("unhandled error on %s", request.url.path, exc_info=exc)
+    return JSONResponse({"type": "about:blank", "title": "Internal Server Error", "status": 500}, status_code=500)

@@ -1,0 +1,28 @@
+"""Renders OAuth errors once (RFC 6749 §5.2): error, error_description with trace id, error_uri."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+
+from portvakt.oauth.errors import OAuthError
+
+log = logging.getLogger("portvakt.token")
+
+
+def new_trace_id() -> str:
+    """32 hex characters, as Maskinporten's trace_id."""
+    return secrets.token_hex(16)
+
+
+def error_body(err: OAuthError, issuer: str, trace_id: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """Status, JSON body and extra headers; the internal detail goes to the log only."""
+    log.info("token refused code=%s error=%s trace_id=%s detail=%s", err.code, err.error, trace_id, err.detail)
+    body = {
+        "error": err.error,
+        "error_description": f"{err.description} (trace_id: {trace_id})",
+        "error_uri": f"{issuer}errors/{err.code}",
+    }
+    extra = [(b"retry-after", b"5")] if err.status == 503 else []
+    return err.status, json.dumps(body).encode(), extra

@@ -1,0 +1,25 @@
+"""What the HTTP adapters are handed: the wired components of one server process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portvakt.domain.ports import Clock, ReplayCache, Store
+from portvakt.oauth.catalog import Catalog
+from portvakt.oauth.keyring import Keyring
+from portvakt.oauth.service import TokenService
+from portvakt.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """The components `create_app` wires, shared by the routes of one process."""
+
+    settings: Settings
+    issuer: str
+    store: Store
+    replay: ReplayCache
+    clock: Clock
+    catalog: Catalog
+    keyring: Keyring
+    tokens: TokenService

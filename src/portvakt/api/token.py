@@ -1,0 +1,91 @@
+"""POST /token: the form in, the token service, the JSON out (RFC 6749 §3.2, §5.1, spec §1.4).
+
+This is the hot path, so it is a bare ASGI app mounted in front of the framework's middleware and
+router: one body read, one parse, one call into the token service, one JSON serialization.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+from portvakt.oauth import mp_codes as mp
+from portvakt.oauth.errors import OAuthError
+from portvakt.oauth.service import TokenRequest
+
+from .oauth_errors import error_body, new_trace_id
+from .runtime import Runtime
+
+log = logging.getLogger("portvakt.token")
+MAX_BODY = 64 * 1024
+FORM = b"application/x-www-form-urlencoded"
+_JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
+                 (b"pragma", b"no-cache")]
+
+Scope = dict[str, Any]
+
+
+def _content_type(scope: Scope) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return bytes(value).split(b";", 1)[0].strip().lower()
+    return b""
+
+
+async def _body(receive: Any) -> bytes:
+    """The request body, refused past MAX_BODY."""
+    body = b""
+    while True:
+        message: dict[str, Any] = await receive()
+        if message["type"] == "http.disconnect":
+            raise mp.MP011(": the client disconnected")
+        body += bytes(message.get("body", b""))
+        if len(body) > MAX_BODY:
+            raise mp.MP011(": request body too large")
+        if not message.get("more_body", False):
+            return body
+
+
+def parse_form(content_type: bytes, body: bytes) -> list[tuple[str, str]]:
+    """RFC 6749 §3.2: application/x-www-form-urlencoded, UTF-8."""
+    if content_type != FORM:
+        raise mp.MP011(": Content-Type must be application/x-www-form-urlencoded")
+    try:
+        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=32)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise mp.MP011(": the form could not be decoded") from exc
+
+
+class TokenEndpoint:
+    """The ASGI app of POST /token."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["method"] != "POST":
+            _, body, _ = error_body(mp.MP011(": use POST"), self._rt.issuer, new_trace_id())
+            await _send(send, 405, body, [(b"allow", b"POST")])
+            return
+        status, body = 200, b""
+        extra: list[tuple[bytes, bytes]] = []
+        try:
+            form = parse_form(_content_type(scope), await _body(receive))
+            issued = self._rt.tokens.handle_token_request(TokenRequest(form))
+            body = json.dumps({"access_token": issued.access_token, "token_type": "Bearer",
+                               "expires_in": issued.expires_in, "scope": issued.scope}).encode()
+        except OAuthError as err:
+            status, body, extra = error_body(err, self._rt.issuer, new_trace_id())
+        except Exception:
+            trace_id = new_trace_id()
+            log.exception("token endpoint failed trace_id=%s", trace_id)
+            status, body, extra = error_body(mp.MP500(), self._rt.issuer, trace_id)
+        await _send(send, status, body, extra)
+
+
+async def _send(send: Any, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,19 @@
+"""`portvakt ...`: serve, init, admin commands on the configured database, keys and token (Typer)."""
+
+from __future__ import annotations
+
+import typer
+
+from . import admin, keys, serve, token
+
+app = typer.Typer(name="portvakt", no_args_is_help=True, add_completion=False,
+                  help="A self-hostable, Maskinporten-compatible authorization server.")
+serve.register(app)
+admin.register(app)
+app.add_typer(keys.app, name="keys")
+token.register(app)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

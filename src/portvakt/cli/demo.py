@@ -1,0 +1,99 @@
+"""`portvakt serve --demo`: a realistic demo registry and a ready command for a newcomer's first token."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from portvakt.domain import usecases as uc
+from portvakt.domain.audit import Actor
+from portvakt.domain.clock import SystemClock
+from portvakt.domain.models import AccessState, IntegrationType, Scope
+from portvakt.domain.ports import Store, UnitOfWork
+from portvakt.jose import PrivateKeyHandle
+from portvakt.settings import Settings
+
+from .common import err
+from .keys import write_key_pair
+
+PROVIDER = ("974760673", "Brønnøysundregistrene")
+VENDOR = ("314330897", "Turbo Systemleverandør AS")
+CONSUMER = ("310838128", "Øvre Toten Regnskapstjenester AS")
+OPEN_SCOPE = "brreg:enhetsregisteret/oppslag"
+DELEGATED_SCOPES = {
+    "brreg:reelle/offentlig": "Register over reelle rettighetshavere - Offentlig myndighet",
+    "brreg:reelle/rapporteringspliktig": "Register over reelle rettighetshavere - Rapporteringspliktig virksomhet",
+}
+DEMO = Actor.operator("demo")
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    """What the printed command needs."""
+
+    client_id: str
+    kid: str
+    key_file: Path
+
+
+def _scopes(uow: UnitOfWork, delegation_source: str) -> None:
+    now = SystemClock().now()
+    uc.assign_prefix(uow, "brreg", PROVIDER[0], DEMO, now)
+    wanted = {OPEN_SCOPE: ("Oppslag i Enhetsregisteret", True, None)} | {
+        name: (title, False, delegation_source) for name, title in DELEGATED_SCOPES.items()}
+    for name, (title, open_to_all, source) in wanted.items():
+        prefix, sub = uc.split_scope_name(name)
+        uc.put_scope(uow, Scope(prefix, sub, PROVIDER[0], title, now, now, accessible_for_all=open_to_all,
+                                delegation_source=source, at_max_age=600), DEMO, now, create=True)
+    uc.set_access(uow, "brreg:reelle/rapporteringspliktig", CONSUMER[0], AccessState.APPROVED, DEMO, now)
+
+
+def _seed(store: Store, settings: Settings, folder: Path) -> DemoClient:
+    now = SystemClock().now()
+    handle = PrivateKeyHandle.generate(2048)
+    with store.begin() as uow:
+        for orgno, name in (PROVIDER, VENDOR, CONSUMER):
+            uc.add_org(uow, orgno, name, DEMO, now)
+        _scopes(uow, settings.resolved_issuer())
+        client = uc.new_client(uow, client_name="Turboskatt", client_orgno=VENDOR[0],
+                               integration_type=IntegrationType.MASKINPORTEN,
+                               scopes=[OPEN_SCOPE, *DELEGATED_SCOPES], actor=DEMO, now=now,
+                               description="Demo system of a system vendor")
+        uc.replace_client_keys(uow, client.client_id, [(handle.kid, handle.public_jwk)], DEMO, now)
+        key_file, _ = write_key_pair(folder, handle, "vendor")
+    demo = DemoClient(client.client_id, handle.kid, key_file)
+    (folder / "demo.json").write_text(json.dumps({"client_id": demo.client_id, "kid": demo.kid}))
+    return demo
+
+
+def seed_demo(store: Store, settings: Settings) -> DemoClient:
+    """Seed once (idempotent across restarts) and print what to run next."""
+    folder = Path(settings.data_dir) / "demo"
+    marker = folder / "demo.json"
+    with store.begin() as uow:
+        seeded = uow.get_org(VENDOR[0]) is not None
+    if seeded and marker.exists():
+        data = json.loads(marker.read_text())
+        demo = DemoClient(data["client_id"], data["kid"], folder / "vendor.pem")
+    elif seeded:
+        raise SystemExit(f"the database has demo data but {marker} is missing; remove {settings.data_dir}")
+    else:
+        demo = _seed(store, settings, folder)
+    _announce(demo, settings)
+    return demo
+
+
+def _announce(demo: DemoClient, settings: Settings) -> None:
+    exe = os.path.relpath(sys.argv[0]) if sys.argv and sys.argv[0].endswith("portvakt") else "portvakt"
+    key = os.path.relpath(demo.key_file.resolve())
+    cmd = [exe, "token", "--issuer", settings.resolved_issuer(), "--client-id", demo.client_id,
+           "--key", key, "--kid", demo.kid, "--scope", OPEN_SCOPE]
+    err.print(f"\n[bold]Demo ready.[/bold] {PROVIDER[1]} ({PROVIDER[0]}) offers APIs, {VENDOR[1]} "
+              f"({VENDOR[0]}) runs the system 'Turboskatt', {CONSUMER[1]} ({CONSUMER[0]}) is a customer.\n"
+              "Get an access token as the vendor, in another terminal:\n")
+    err.print("  " + shlex.join(cmd), soft_wrap=True, highlight=False)
+    err.print(f"\nError codes are explained at {settings.resolved_issuer()}errors/\n")

@@ -1,0 +1,6 @@
+"""For vendors: build JWT grants, fetch tokens, and cache them as an httpx.Auth (imports no server room)."""
+
+from .auth import MaskinportenAuth
+from .grants import GrantSigner, TokenError, fetch_token, load_private_key
+
+__all__ = ["GrantSigner", "MaskinportenAuth", "TokenError", "fetch_token", "load_private_key"]

@@ -1,0 +1,88 @@
+"""Sign JWT grants (spec §1.2-§1.3) and exchange them at the token endpoint (spec §1.1)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from portvakt.jose import PrivateKeyHandle, Signer
+
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+class TokenError(Exception):
+    """The token endpoint refused, or could not be reached; carries the OAuth error body if any."""
+
+    def __init__(self, message: str, body: dict[str, Any] | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.body = body or {}
+        self.status = status
+
+
+def load_private_key(path: str | Path, password: bytes | None = None) -> PrivateKeyHandle:
+    """A private key from a PEM file (PKCS#8 or PKCS#1, optionally encrypted)."""
+    return PrivateKeyHandle.from_pem(Path(path).read_bytes(), password)
+
+
+@dataclass(frozen=True)
+class GrantSigner:
+    """Makes single-use grants for one client and key."""
+
+    client_id: str
+    key: PrivateKeyHandle
+    kid: str
+    audience: str
+    alg: str = "RS256"
+    lifetime: int = 120
+
+    def grant(self, scope: str, *, consumer_org: str | None = None, resource: str | list[str] | None = None,
+              now: int | None = None) -> str:
+        """A signed grant: iss = client_id, aud = the issuer, fresh jti, exp - iat = lifetime (≤ 120)."""
+        iat = int(time.time()) if now is None else now
+        claims: dict[str, Any] = {"aud": self.audience, "iss": self.client_id, "scope": scope, "iat": iat,
+                                  "exp": iat + self.lifetime, "jti": str(uuid.uuid4())}
+        if consumer_org is not None:
+            claims["consumer_org"] = consumer_org
+        if resource is not None:
+            claims["resource"] = resource
+        return Signer(self.key, alg=self.alg, kid=self.kid).sign(claims)
+
+
+def discover(issuer: str, client: httpx.Client) -> dict[str, Any]:
+    """The issuer's RFC 8414 metadata."""
+    url = issuer.rstrip("/") + "/.well-known/oauth-authorization-server"
+    try:
+        resp = client.get(url)
+    except httpx.HTTPError as exc:
+        raise TokenError(f"cannot reach {url}: {exc.__class__.__name__}") from exc
+    if resp.status_code != 200:
+        raise TokenError(f"{url} answered HTTP {resp.status_code}", status=resp.status_code)
+    data: dict[str, Any] = resp.json()
+    return data
+
+
+def fetch_token(signer: GrantSigner, scope: str, *, token_endpoint: str, consumer_org: str | None = None,
+                resource: str | list[str] | None = None, client: httpx.Client | None = None) -> dict[str, Any]:
+    """POST one grant; returns the token response, or raises TokenError with the OAuth error body."""
+    http = client or httpx.Client(timeout=10)
+    try:
+        resp = http.post(token_endpoint, data={"grant_type": JWT_BEARER, "assertion": signer.grant(
+            scope, consumer_org=consumer_org, resource=resource)})
+    except httpx.HTTPError as exc:
+        raise TokenError(f"cannot reach {token_endpoint}: {exc.__class__.__name__}") from exc
+    finally:
+        if client is None:
+            http.close()
+    try:
+        body: dict[str, Any] = resp.json()
+    except ValueError:
+        body = {}
+    if resp.status_code != 200:
+        raise TokenError(f"{body.get('error', 'error')}: {body.get('error_description', resp.text[:200])}",
+                         body, resp.status_code)
+    return body

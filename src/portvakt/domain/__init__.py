@@ -1,0 +1,1 @@
+"""Plain-Python domain: organisations, clients, keys, scopes, access and the ports the rest implements."""

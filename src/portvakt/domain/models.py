@@ -1,0 +1,177 @@
+"""The entities of spec §3: organisations, clients, client keys, scopes, scope access, audit events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+JWT_BEARER_SHORT = "jwt_bearer_token"
+PRIVATE_KEY_JWT = "private_key_jwt"
+MAX_KEYS_PER_CLIENT = 5
+KEY_LIFETIME_SECONDS = 365 * 24 * 3600
+DEFAULT_ACCESS_TOKEN_LIFETIME = 120
+
+
+class IntegrationType(StrEnum):
+    """Client integration types (spec §3.2; `altinn_virksys` from the design note)."""
+
+    MASKINPORTEN = "maskinporten"
+    ALTINN_VIRKSYS = "altinn_virksys"
+
+
+class Visibility(StrEnum):
+    """Scope visibility (spec §3.4)."""
+
+    PUBLIC = "PUBLIC"
+    PRIVATE = "PRIVATE"
+    INTERNAL = "INTERNAL"
+
+
+class AccessState(StrEnum):
+    """State of a consumer's access to a scope (spec §3.4 ACL entry)."""
+
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    DENIED = "DENIED"
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """An organisation in Enhetsregisteret, known by its orgno."""
+
+    orgno: str
+    name: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClientKey:
+    """One public key of a client's JWK set; expires a year after it was posted (spec §3.3)."""
+
+    kid: str
+    jwk: dict[str, Any]
+    created: datetime
+    expires: datetime
+
+    def is_expired(self, now: datetime) -> bool:
+        """MP-121: a key older than one year since POST is expired."""
+        return now >= self.expires
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A client registration (spec §3.2 client model)."""
+
+    client_id: str
+    client_name: str
+    client_orgno: str
+    integration_type: IntegrationType
+    scopes: tuple[str, ...]
+    created: datetime
+    last_updated: datetime
+    description: str = ""
+    supplier_orgno: str | None = None
+    client_uri: str | None = None
+    application_type: str = "web"
+    token_endpoint_auth_method: str = PRIVATE_KEY_JWT
+    grant_types: tuple[str, ...] = (JWT_BEARER,)
+    access_token_lifetime: int | None = None
+    active: bool = True
+    keys: tuple[ClientKey, ...] = field(default=())
+
+    def key(self, kid: str) -> ClientKey | None:
+        """The registered key with this kid, if any."""
+        for k in self.keys:
+            if k.kid == kid:
+                return k
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """An API scope `prefix:subscope` owned by an API provider (spec §3.4 scope model)."""
+
+    prefix: str
+    subscope: str
+    owner_orgno: str
+    description: str
+    created: datetime
+    last_updated: datetime
+    long_description: str = ""
+    visibility: Visibility = Visibility.PUBLIC
+    at_max_age: int = 0
+    allowed_integration_types: tuple[str, ...] = ()
+    accessible_for_all: bool = False
+    delegation_source: str | None = None
+    active: bool = True
+
+    @property
+    def name(self) -> str:
+        """`prefix:subscope` (spec §3.4 grammar)."""
+        return f"{self.prefix}:{self.subscope}"
+
+    def allows(self, integration_type: str) -> bool:
+        """MP-201: an empty allowed_integration_types list allows every type."""
+        return not self.allowed_integration_types or integration_type in self.allowed_integration_types
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeAccess:
+    """A consumer's entry on a scope's access list (spec §3.4 ACL)."""
+
+    scope: str
+    consumer_orgno: str
+    owner_orgno: str
+    state: AccessState
+    created: datetime
+    last_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One append-only audit record: who did what to which entity, before and after (no secrets)."""
+
+    at: datetime
+    actor_orgno: str | None
+    actor_client_id: str | None
+    action: str
+    entity_kind: str
+    entity_key: str
+    org_scope: tuple[str, ...]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    seq: int = 0
+
+
+class SigningKeyState(StrEnum):
+    """Lifecycle of the server's own signing keys: published first, then signing, then retired."""
+
+    NEXT = "next"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A token-signing key; the private half is stored only encrypted under the key-encryption key."""
+
+    kid: str
+    public_jwk: dict[str, Any]
+    encrypted_private_key: bytes
+    state: SigningKeyState
+    created: datetime
+    activated: datetime | None = None
+    retired: datetime | None = None
+    delete_after: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An entry of the change feed: an entity kind and key that caches must reload."""
+
+    seq: int
+    kind: str
+    key: str

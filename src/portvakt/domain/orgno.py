@@ -1,0 +1,37 @@
+"""Norwegian organisation numbers (Enhetsregisteret) and their ISO 6523 form."""
+
+from __future__ import annotations
+
+from .errors import Invalid
+
+_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+ISO6523_AUTHORITY = "iso6523-actorid-upis"
+ICD_NO_ORGNO = "0192"
+
+
+def is_valid_orgno(value: str) -> bool:
+    """True for a 9-digit number whose last digit is the mod-11 check digit (Enhetsregisteret)."""
+    if len(value) != 9 or not value.isascii() or not value.isdigit():
+        return False
+    remainder = sum(int(d) * w for d, w in zip(value[:8], _WEIGHTS, strict=True)) % 11
+    check = 0 if remainder == 0 else 11 - remainder
+    return check != 10 and check == int(value[8])
+
+
+def require_orgno(value: str, field: str = "orgno") -> str:
+    """Return the orgno, or raise Invalid naming the field (spec §2.2: 9 digits, mod-11)."""
+    if not isinstance(value, str) or not is_valid_orgno(value):
+        raise Invalid(f"{field} must be a 9-digit organisation number with a valid mod-11 check digit",
+                      field=field)
+    return value
+
+
+def iso6523(orgno: str) -> dict[str, str]:
+    """The `consumer`/`supplier` claim value: ISO 6523 actor id with ICD 0192 (spec §2.2)."""
+    return {"authority": ISO6523_AUTHORITY, "ID": f"{ICD_NO_ORGNO}:{orgno}"}
+
+
+def orgno_from_iso6523(value: str) -> str:
+    """Accept `0192:<orgno>` or a bare orgno and return the bare orgno."""
+    bare = value.removeprefix(f"{ICD_NO_ORGNO}:")
+    return require_orgno(bare)

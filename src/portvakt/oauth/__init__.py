@@ -1,0 +1,1 @@
+"""The token service, framework-free: TokenRequest -> TokenResponse for the JWT-bearer grant."""

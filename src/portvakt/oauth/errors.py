@@ -1,0 +1,84 @@
+"""OAuth errors with Maskinporten's MP codes (spec §1.5); one class per OAuth `error` value.
+
+Each error has a client-safe description and an optional internal detail that only the log sees.
+Codes marked `portvakt` are ours, where Maskinporten documents a text but no code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+class OAuthError(Exception):
+    """An error of the token endpoint, rendered once at the edge as RFC 6749 §5.2 JSON."""
+
+    error: ClassVar[str] = "invalid_request"
+    status: ClassVar[int] = 400
+
+    def __init__(self, code: str, description: str, *, detail: str = "") -> None:
+        super().__init__(f"{code}: {description}")
+        self.code = code
+        self.description = description
+        self.detail = detail
+
+
+class InvalidRequest(OAuthError):
+    """RFC 6749 §5.2 invalid_request."""
+
+    error = "invalid_request"
+
+
+class InvalidGrant(OAuthError):
+    """RFC 6749 §5.2 invalid_grant."""
+
+    error = "invalid_grant"
+
+
+class InvalidScope(OAuthError):
+    """RFC 6749 §5.2 invalid_scope."""
+
+    error = "invalid_scope"
+
+
+class UnsupportedGrantType(OAuthError):
+    """RFC 6749 §5.2 unsupported_grant_type."""
+
+    error = "unsupported_grant_type"
+
+
+class Forbidden(OAuthError):
+    """Maskinporten's 403 `forbidden` (spec §1.5 MP-250/251)."""
+
+    error = "forbidden"
+    status = 403
+
+
+class TemporarilyUnavailable(OAuthError):
+    """RFC 6749 §4.1.2.1 temporarily_unavailable: a dependency is down; fail closed."""
+
+    error = "temporarily_unavailable"
+    status = 503
+
+
+class ServerError(OAuthError):
+    """Anything unexpected; the description never carries internals."""
+
+    error = "server_error"
+    status = 500
+
+
+@dataclass(frozen=True)
+class MPCode:
+    """One entry of the error catalogue: code, OAuth class, wire text and a page for people."""
+
+    code: str
+    cls: type[OAuthError]
+    text: str
+    title: str
+    explanation: str
+    origin: str = "maskinporten"
+
+    def __call__(self, suffix: str = "", *, detail: str = "") -> OAuthError:
+        """Build the error; `suffix` (e.g. the offending scope) follows the documented text."""
+        return self.cls(self.code, f"{self.text}{suffix}", detail=detail)

@@ -1,0 +1,103 @@
+"""The server's signing keys: the active Signer and the published JWK set (spec §2.1, §2.5).
+
+Lifecycle: a key is published as `next` before it signs anything; `rotate` makes it `active` and
+retires the old one, which stays published until every token it signed has expired.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta
+
+from portvakt.domain.models import SigningKey, SigningKeyState
+from portvakt.domain.ports import Clock, Store
+from portvakt.jose import PrivateKeyHandle, Signer
+
+from .catalog import SIGNING_KEY
+
+
+class NoActiveSigningKey(RuntimeError):
+    """The store holds no active signing key: run `portvakt init` (or `keys rotate`)."""
+
+
+def _new_key(kek: bytes, bits: int, state: SigningKeyState, now: datetime) -> SigningKey:
+    handle = PrivateKeyHandle.generate(bits)
+    return SigningKey(kid=handle.kid, public_jwk=handle.public_jwk, encrypted_private_key=handle.to_pem(kek),
+                      state=state, created=now, activated=now if state is SigningKeyState.ACTIVE else None)
+
+
+def ensure_signing_keys(store: Store, kek: bytes, bits: int, now: datetime) -> bool:
+    """Create an active and a next key when the store has none; True if it made them."""
+    with store.begin() as uow:
+        keys = uow.list_signing_keys()
+        if any(k.state is SigningKeyState.ACTIVE for k in keys):
+            return False
+        for state in (SigningKeyState.ACTIVE, SigningKeyState.NEXT):
+            key = _new_key(kek, bits, state, now)
+            uow.put_signing_key(key)
+            uow.record_change(SIGNING_KEY, key.kid)
+    return True
+
+
+def rotate_signing_keys(store: Store, kek: bytes, bits: int, now: datetime, keep_seconds: int) -> SigningKey:
+    """Promote the published `next` key, retire the active one for `keep_seconds`, publish a new next."""
+    with store.begin() as uow:
+        keys = {k.state: k for k in uow.list_signing_keys() if k.state is not SigningKeyState.RETIRED}
+        for old in uow.list_signing_keys():
+            if old.delete_after is not None and old.delete_after <= now:
+                uow.delete_signing_key(old.kid)
+                uow.record_change(SIGNING_KEY, old.kid)
+        nxt = keys.get(SigningKeyState.NEXT) or _new_key(kek, bits, SigningKeyState.NEXT, now)
+        active = keys.get(SigningKeyState.ACTIVE)
+        if active is not None:
+            retired = SigningKey(active.kid, active.public_jwk, active.encrypted_private_key,
+                                 SigningKeyState.RETIRED, active.created, active.activated, now,
+                                 now + timedelta(seconds=keep_seconds))
+            uow.put_signing_key(retired)
+            uow.record_change(SIGNING_KEY, retired.kid)
+        promoted = SigningKey(nxt.kid, nxt.public_jwk, nxt.encrypted_private_key, SigningKeyState.ACTIVE,
+                              nxt.created, now)
+        fresh = _new_key(kek, bits, SigningKeyState.NEXT, now)
+        for k in (promoted, fresh):
+            uow.put_signing_key(k)
+            uow.record_change(SIGNING_KEY, k.kid)
+    return promoted
+
+
+class Keyring:
+    """Holds the active Signer and the /jwk document, serialized once per change."""
+
+    def __init__(self, store: Store, kek: bytes, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._kek = kek
+        self._lock = threading.Lock()
+        self.signer: Signer | None = None
+        self.jwks_json: bytes = b'{"keys":[]}'
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the keys again; decrypts the active key only when it changed."""
+        with self._store.begin() as uow:
+            now = self._clock.now()
+            keys = [k for k in uow.list_signing_keys() if k.delete_after is None or k.delete_after > now]
+        active = next((k for k in keys if k.state is SigningKeyState.ACTIVE), None)
+        with self._lock:
+            if active is not None and (self.signer is None or self.signer.kid != active.kid):
+                self.signer = Signer(PrivateKeyHandle.from_pem(active.encrypted_private_key, self._kek))
+            order = {SigningKeyState.ACTIVE: 0, SigningKeyState.NEXT: 1, SigningKeyState.RETIRED: 2}
+            published = sorted(keys, key=lambda k: order[k.state])
+            self.jwks_json = json.dumps({"keys": [k.public_jwk for k in published]},
+                                        separators=(",", ":")).encode()
+
+    def on_change(self, kind: str, key: str) -> None:
+        """Catalog listener: reload when a signing key changed."""
+        if kind == SIGNING_KEY:
+            self.reload()
+
+    def active_signer(self) -> Signer:
+        """The Signer of the active key."""
+        if self.signer is None:
+            raise NoActiveSigningKey("no active signing key; run `portvakt init`")
+        return self.signer

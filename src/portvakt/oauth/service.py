@@ -1,0 +1,138 @@
+"""The token endpoint, framework-free: handle_token_request(TokenRequest) -> TokenResponse (spec §8)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from portvakt.domain.models import JWT_BEARER, IntegrationType
+from portvakt.domain.ports import Clock, ReplayCache
+from portvakt.jose import BadSignature, MalformedJWT, UnsupportedAlgorithm, peek
+from portvakt.settings import TokenSettings
+
+from . import mp_codes as mp
+from .catalog import Catalog, ClientView
+from .delegation import DelegationLookup
+from .grant import JWTBearerGrant, read_grant
+from .issuer import AccessTokenIssuer, IssuedToken, TokenGrant
+from .scopes import delegated_access, own_access, registered_scopes
+
+PRIVATE_KEY_JWT_AMR = "private_key_jwt"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """The parsed form of POST /token: every (name, value) pair, in order (RFC 6749 §3.2)."""
+
+    form: list[tuple[str, str]]
+
+
+TokenResponse = IssuedToken
+
+
+def _single(form: list[tuple[str, str]], name: str) -> str | None:
+    """RFC 6749 §3.1: parameters must not be repeated."""
+    values = [v for k, v in form if k == name]
+    if len(values) > 1:
+        raise mp.MP011(f": parameter {name} is repeated")
+    return values[0] if values else None
+
+
+class TokenService:
+    """Runs every check of spec §8 and issues the access token."""
+
+    def __init__(self, *, catalog: Catalog, replay: ReplayCache, issuer: AccessTokenIssuer,
+                 delegations: DelegationLookup, clock: Clock, issuer_id: str, rules: TokenSettings) -> None:
+        self._catalog = catalog
+        self._replay = replay
+        self._issuer = issuer
+        self._delegations = delegations
+        self._clock = clock
+        self._audiences = {issuer_id, issuer_id.rstrip("/")}
+        self._rules = rules
+
+    def handle_token_request(self, request: TokenRequest) -> TokenResponse:
+        """Spec §8 steps 1-12; raises an OAuthError with its MP code on the first failed check."""
+        grant, assertion = self._read(request)
+        view = self._authenticate(grant)
+        now = int(self._clock.now().timestamp())
+        self._check_times(grant, now)
+        client = view.client
+        scopes = registered_scopes(self._catalog, client, grant.scopes)
+        if grant.consumer_org is None:
+            decision = own_access(self._catalog, client, scopes)
+        else:
+            decision = delegated_access(self._catalog, self._delegations, client, scopes, grant.consumer_org)
+        self._consume(grant, assertion, now)
+        lifetime = min(client.access_token_lifetime or self._rules.default_access_token_lifetime,
+                       self._rules.max_access_token_lifetime)
+        if decision.max_age:
+            lifetime = min(lifetime, decision.max_age)
+        return self._issuer.issue(TokenGrant(
+            client=client, client_amr=PRIVATE_KEY_JWT_AMR, scopes=grant.scopes,
+            consumer_orgno=decision.consumer_orgno, supplier_orgno=decision.supplier_orgno,
+            delegation_source=decision.delegation_source, audience=grant.resource, pid=grant.pid,
+            lifetime=lifetime), now)
+
+    def _read(self, request: TokenRequest) -> tuple[JWTBearerGrant, str]:
+        """Steps 1-2: grant_type, assertion, JWT shape and header."""
+        grant_type = _single(request.form, "grant_type")
+        assertion = _single(request.form, "assertion")
+        if grant_type is None:
+            raise mp.MP011(": missing parameter grant_type")
+        if grant_type != JWT_BEARER:
+            raise mp.MP010()
+        if not assertion:
+            raise mp.MP011(": missing parameter assertion")
+        try:
+            jwt = peek(assertion, max_length=self._rules.max_assertion_bytes)
+        except MalformedJWT as exc:
+            raise mp.MP011(": the assertion is not a well-formed JWT", detail=str(exc)) from exc
+        return read_grant(jwt), assertion
+
+    def _authenticate(self, grant: JWTBearerGrant) -> ClientView:
+        """Steps 3-5: client (MP-100), aud (MP-110), key (MP-120..128), signature (MP-124)."""
+        view = self._catalog.client(grant.iss)
+        if view is None or not view.client.active:
+            raise mp.MP100(detail=f"iss={grant.iss[:80]!r}")
+        if not self._audiences.intersection(grant.aud):
+            raise mp.MP110()
+        client = view.client
+        virksys = client.integration_type is IntegrationType.ALTINN_VIRKSYS
+        now = self._clock.now()
+        if virksys and not any(not k.is_expired(now) for k, _ in view.keys.values()):
+            raise mp.MP128(detail=f"client_id={client.client_id}")
+        if grant.kid is None:
+            if grant.x5c is not None and not view.keys:
+                raise mp.MP120(detail="no enterprise-certificate trust store is configured")
+            raise mp.MP127()
+        key, verifier = view.keys.get(grant.kid, (None, None))
+        if key is None or verifier is None:
+            raise mp.MP126(detail=f"client_id={client.client_id}")
+        if key.is_expired(now):
+            raise mp.MP121(detail=f"kid={grant.kid} expired {key.expires.isoformat()}")
+        try:
+            verifier.verify(grant.jwt)
+        except (BadSignature, UnsupportedAlgorithm) as exc:
+            raise mp.MP124(detail=str(exc)) from exc
+        return view
+
+    def _check_times(self, grant: JWTBearerGrant, now: int) -> None:
+        """Step 6: exp not passed (MP-130), iat ≤ now + 10 s (MP-131), exp - iat ≤ 120 s (MP-132)."""
+        if grant.exp <= now:
+            raise mp.MP130()
+        if grant.iat > now + self._rules.grant_max_future_iat:
+            raise mp.MP131()
+        if grant.exp - grant.iat > self._rules.grant_max_lifetime:
+            raise mp.MP132()
+
+    def _consume(self, grant: JWTBearerGrant, assertion: str, now: int) -> None:
+        """Step 7, done last so a refused request writes nothing: the grant is single-use (MP-012)."""
+        if grant.jti is not None:
+            key = hashlib.sha256(f"{grant.iss}\x00{grant.jti}".encode()).digest()
+        else:
+            key = hashlib.sha256(assertion.encode()).digest()
+        expires = datetime.fromtimestamp(grant.exp + self._rules.grant_max_future_iat, UTC)
+        if not self._replay.first_use(key, expires):
+            raise mp.MP012(detail=f"client_id={grant.iss}")

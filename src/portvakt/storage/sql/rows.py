@@ -1,0 +1,128 @@
+"""Mapping between domain models and table rows (tuples travel as JSON lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Row
+
+from portvakt.domain.models import (
+    AccessState,
+    AuditEvent,
+    Client,
+    ClientKey,
+    IntegrationType,
+    Organisation,
+    Scope,
+    ScopeAccess,
+    SigningKey,
+    SigningKeyState,
+    Visibility,
+)
+
+Values = dict[str, Any]
+_CLIENT_SCALARS = (
+    "client_id", "client_name", "client_orgno", "supplier_orgno", "description", "client_uri",
+    "application_type", "token_endpoint_auth_method", "access_token_lifetime", "active",
+    "created", "last_updated",
+)
+_SCOPE_SCALARS = (
+    "prefix", "subscope", "owner_orgno", "description", "long_description", "at_max_age",
+    "accessible_for_all", "delegation_source", "active", "created", "last_updated",
+)
+_SIGNING_KEY_FIELDS = ("kid", "public_jwk", "created", "activated", "retired", "delete_after")
+_AUDIT_FIELDS = ("seq", "at", "actor_orgno", "actor_client_id", "action", "entity_kind", "entity_key",
+                 "before", "after")
+
+
+def org_values(org: Organisation) -> Values:
+    """Row values of an organisation."""
+    return {"orgno": org.orgno, "name": org.name, "created": org.created}
+
+
+def to_org(row: Row[Any]) -> Organisation:
+    """An organisation from its row."""
+    return Organisation(orgno=row.orgno, name=row.name, created=row.created)
+
+
+def client_values(client: Client) -> Values:
+    """Row values of a client (without its keys)."""
+    values = {name: getattr(client, name) for name in _CLIENT_SCALARS}
+    values.update(integration_type=str(client.integration_type), scopes=list(client.scopes),
+                  grant_types=list(client.grant_types))
+    return values
+
+
+def key_values(client_id: str, keys: Sequence[ClientKey]) -> list[Values]:
+    """Rows of a client's key set, in the order given."""
+    return [{"client_id": client_id, "kid": k.kid, "position": i, "jwk": k.jwk,
+             "created": k.created, "expires": k.expires} for i, k in enumerate(keys)]
+
+
+def to_key(row: Row[Any]) -> ClientKey:
+    """A client key from its row."""
+    return ClientKey(kid=row.kid, jwk=row.jwk, created=row.created, expires=row.expires)
+
+
+def to_client(row: Row[Any], keys: Iterable[ClientKey]) -> Client:
+    """A client from its row and its keys."""
+    m = row._mapping
+    return Client(**{name: m[name] for name in _CLIENT_SCALARS},
+                  integration_type=IntegrationType(m["integration_type"]), scopes=tuple(m["scopes"]),
+                  grant_types=tuple(m["grant_types"]), keys=tuple(keys))
+
+
+def scope_values(scope: Scope) -> Values:
+    """Row values of a scope, keyed by its full name."""
+    values = {name: getattr(scope, name) for name in _SCOPE_SCALARS}
+    values.update(name=scope.name, visibility=str(scope.visibility),
+                  allowed_integration_types=list(scope.allowed_integration_types))
+    return values
+
+
+def to_scope(row: Row[Any]) -> Scope:
+    """A scope from its row."""
+    m = row._mapping
+    return Scope(**{name: m[name] for name in _SCOPE_SCALARS}, visibility=Visibility(m["visibility"]),
+                 allowed_integration_types=tuple(m["allowed_integration_types"]))
+
+
+def access_values(access: ScopeAccess) -> Values:
+    """Row values of an access-list entry."""
+    return {"scope": access.scope, "consumer_orgno": access.consumer_orgno, "owner_orgno": access.owner_orgno,
+            "state": str(access.state), "created": access.created, "last_updated": access.last_updated}
+
+
+def to_access(row: Row[Any]) -> ScopeAccess:
+    """An access-list entry from its row."""
+    return ScopeAccess(scope=row.scope, consumer_orgno=row.consumer_orgno, owner_orgno=row.owner_orgno,
+                       state=AccessState(row.state), created=row.created, last_updated=row.last_updated)
+
+
+def signing_key_values(key: SigningKey) -> Values:
+    """Row values of a signing key (the private half arrives already encrypted)."""
+    values = {name: getattr(key, name) for name in _SIGNING_KEY_FIELDS}
+    values.update(encrypted_private_key=key.encrypted_private_key, state=str(key.state))
+    return values
+
+
+def to_signing_key(row: Row[Any]) -> SigningKey:
+    """A signing key from its row."""
+    m = row._mapping
+    return SigningKey(**{name: m[name] for name in _SIGNING_KEY_FIELDS},
+                      encrypted_private_key=bytes(m["encrypted_private_key"]),
+                      state=SigningKeyState(m["state"]))
+
+
+def audit_values(event: AuditEvent) -> Values:
+    """Row values of an audit event (seq is assigned by the database)."""
+    return {"at": event.at, "actor_orgno": event.actor_orgno, "actor_client_id": event.actor_client_id,
+            "action": event.action, "entity_kind": event.entity_kind, "entity_key": event.entity_key,
+            "org_scope": list(event.org_scope), "before": event.before, "after": event.after}
+
+
+def to_audit(row: Row[Any]) -> AuditEvent:
+    """An audit event from its row."""
+    m = row._mapping
+    return AuditEvent(**{name: m[name] for name in _AUDIT_FIELDS}, org_scope=tuple(m["org_scope"]))

@@ -1,0 +1,169 @@
+"""The SQL tables of the domain (SQLAlchemy Core); migrations/versions must create exactly these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData()
+
+# Keys compare and sort by code point on every backend (PostgreSQL's default collation may not).
+Key = sa.String().with_variant(sa.String(collation="C"), "postgresql")
+Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; SQLite stores them naive, so they are re-tagged as UTC on read."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes; store the UTC instant."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return aware UTC whatever the driver gave."""
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(name: str, nullable: bool = False) -> sa.Column[datetime]:
+    return sa.Column(name, UtcDateTime(), nullable=nullable)
+
+
+organisations = sa.Table(
+    "organisations", metadata,
+    sa.Column("orgno", Key, primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    _ts("created"),
+)
+
+clients = sa.Table(
+    "clients", metadata,
+    sa.Column("client_id", Key, primary_key=True),
+    sa.Column("client_name", sa.Text(), nullable=False),
+    sa.Column("client_orgno", Key, nullable=False),
+    sa.Column("supplier_orgno", Key, nullable=True),
+    sa.Column("integration_type", sa.String(), nullable=False),
+    sa.Column("scopes", sa.JSON(), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("client_uri", sa.Text(), nullable=True),
+    sa.Column("application_type", sa.String(), nullable=False),
+    sa.Column("token_endpoint_auth_method", sa.String(), nullable=False),
+    sa.Column("grant_types", sa.JSON(), nullable=False),
+    sa.Column("access_token_lifetime", sa.Integer(), nullable=True),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    _ts("created"),
+    _ts("last_updated"),
+    sa.Index("ix_clients_client_orgno", "client_orgno", "client_id"),
+    sa.Index("ix_clients_supplier_orgno", "supplier_orgno", "client_id"),
+)
+
+client_keys = sa.Table(
+    "client_keys", metadata,
+    sa.Column("client_id", Key, sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kid", Key, primary_key=True),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("jwk", sa.JSON(), nullable=False),
+    _ts("created"),
+    _ts("expires"),
+)
+
+scopes = sa.Table(
+    "scopes", metadata,
+    sa.Column("name", Key, primary_key=True),
+    sa.Column("prefix", Key, nullable=False),
+    sa.Column("subscope", Key, nullable=False),
+    sa.Column("owner_orgno", Key, nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("long_description", sa.Text(), nullable=False),
+    sa.Column("visibility", sa.String(), nullable=False),
+    sa.Column("at_max_age", sa.Integer(), nullable=False),
+    sa.Column("allowed_integration_types", sa.JSON(), nullable=False),
+    sa.Column("accessible_for_all", sa.Boolean(), nullable=False),
+    sa.Column("delegation_source", sa.Text(), nullable=True),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    _ts("created"),
+    _ts("last_updated"),
+    sa.Index("ix_scopes_owner_orgno", "owner_orgno", "name"),
+)
+
+scope_access = sa.Table(
+    "scope_access", metadata,
+    sa.Column("scope", Key, primary_key=True),
+    sa.Column("consumer_orgno", Key, primary_key=True),
+    sa.Column("owner_orgno", Key, nullable=False),
+    sa.Column("state", sa.String(), nullable=False),
+    _ts("created"),
+    _ts("last_updated"),
+    sa.Index("ix_scope_access_consumer_orgno", "consumer_orgno", "scope"),
+)
+
+prefixes = sa.Table(
+    "prefixes", metadata,
+    sa.Column("prefix", Key, primary_key=True),
+    sa.Column("owner_orgno", Key, nullable=False),
+)
+
+signing_keys = sa.Table(
+    "signing_keys", metadata,
+    sa.Column("kid", Key, primary_key=True),
+    sa.Column("public_jwk", sa.JSON(), nullable=False),
+    sa.Column("encrypted_private_key", sa.LargeBinary(), nullable=False),
+    sa.Column("state", sa.String(), nullable=False),
+    _ts("created"),
+    _ts("activated", nullable=True),
+    _ts("retired", nullable=True),
+    _ts("delete_after", nullable=True),
+)
+
+audit_events = sa.Table(
+    "audit_events", metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    _ts("at"),
+    sa.Column("actor_orgno", Key, nullable=True),
+    sa.Column("actor_client_id", Key, nullable=True),
+    sa.Column("action", sa.String(), nullable=False),
+    sa.Column("entity_kind", sa.String(), nullable=False),
+    sa.Column("entity_key", sa.Text(), nullable=False),
+    sa.Column("org_scope", sa.JSON(), nullable=False),
+    sa.Column("before", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("after", sa.JSON(none_as_null=True), nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# One row per organisation that may see an event: "events visible to org X, newest first" is a range scan.
+audit_event_orgs = sa.Table(
+    "audit_event_orgs", metadata,
+    sa.Column("orgno", Key, primary_key=True),
+    sa.Column("seq", Seq, sa.ForeignKey("audit_events.seq", ondelete="CASCADE"), primary_key=True),
+)
+
+changes = sa.Table(
+    "changes", metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("key", sa.Text(), nullable=False),
+    _ts("at"),
+    sa.Index("ix_changes_at", "at"),
+    sqlite_autoincrement=True,
+)
+
+used_grants = sa.Table(
+    "used_grants", metadata,
+    sa.Column("key", sa.LargeBinary(32), primary_key=True),
+    _ts("expires"),
+    sa.Index("ix_used_grants_expires", "expires"),
+    sqlite_with_rowid=False,
+)

@@ -1,0 +1,145 @@
+"""`portvakt serve` as a real process: the demo's printed command, replay after restart and across workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from portvakt.jose import PrivateKeyHandle, Signer
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent / "portvakt"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """One `portvakt serve` process on 127.0.0.1 with its own data dir."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = data_dir / f"server-{self.port}.log"
+        env = {**os.environ, "PORTVAKT_DATA_DIR": str(data_dir)}
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen([str(BIN), "serve", "--port", str(self.port), *args], env=env,
+                                         stdout=out, stderr=subprocess.STDOUT, cwd=data_dir.parent)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}jwk", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"server did not start:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+def cli(data_dir: Path, *args: str) -> str:
+    env = {**os.environ, "PORTVAKT_DATA_DIR": str(data_dir)}
+    done = subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def registry(tmp_path: Path, rsa_keys: list[PrivateKeyHandle]) -> tuple[Path, str, PrivateKeyHandle]:
+    """A SQLite registry made with the admin CLI: provider, vendor, scope, access, client with key."""
+    data = tmp_path / "var"
+    key = rsa_keys[0]
+    jwk = tmp_path / "client.jwk.json"
+    jwk.write_text(json.dumps(key.public_jwk))
+    cli(data, "init")
+    cli(data, "org", "add", "974760673", "--name", "Provider")
+    cli(data, "org", "add", "314330897", "--name", "Vendor")
+    cli(data, "scope", "add", "brreg:test/read", "--owner", "974760673")
+    cli(data, "access", "grant", "brreg:test/read", "314330897")
+    out = cli(data, "client", "add", "--org", "314330897", "--name", "sys", "--scope", "brreg:test/read",
+              "--public-key", str(jwk))
+    client_id = json.loads(out)["client_id"]
+    return data, client_id, key
+
+
+def grant(url: str, client_id: str, key: PrivateKeyHandle) -> str:
+    now = int(time.time())
+    return Signer(key).sign({"aud": url, "iss": client_id, "scope": "brreg:test/read", "iat": now,
+                             "exp": now + 60, "jti": str(uuid.uuid4())})
+
+
+def post(url: str, assertion: str) -> httpx.Response:
+    return httpx.post(f"{url}token", data={"grant_type": JWT_BEARER, "assertion": assertion}, timeout=30)
+
+
+def test_replay_is_refused_after_a_restart_on_the_same_issuer(registry: tuple[Path, str, PrivateKeyHandle],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    data, client_id, key = registry
+    monkeypatch.setenv("PORTVAKT_ISSUER", "http://portvakt.test/")
+    first = Server(data)
+    g = grant("http://portvakt.test/", client_id, key)
+    try:
+        assert post(first.url, g).status_code == 200
+    finally:
+        first.stop()
+    second = Server(data)
+    try:
+        r = post(second.url, g)
+        assert r.status_code == 400, r.text
+        assert r.json()["error_uri"] == "http://portvakt.test/errors/MP-012"
+    finally:
+        second.stop()
+
+
+def test_replay_is_refused_across_two_workers(registry: tuple[Path, str, PrivateKeyHandle]) -> None:
+    data, client_id, key = registry
+    server = Server(data, "--workers", "2")
+    try:
+        grants = [grant(server.url, client_id, key) for _ in range(40)]
+        attempts = [g for g in grants for _ in range(3)]
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda g: (g, post(server.url, g).status_code), attempts))
+        for g in grants:
+            codes = sorted(code for a, code in statuses if a == g)
+            assert codes == [200, 400, 400], codes
+        pids = set(re.findall(r"Started server process \[(\d+)\]", server.log.read_text()))
+        assert len(pids) == 2
+    finally:
+        server.stop()
+
+
+def test_demo_prints_a_command_that_gets_a_token(tmp_path: Path) -> None:
+    server = Server(tmp_path / "var", "--demo")
+    try:
+        deadline = time.monotonic() + 10
+        while "portvakt token" not in server.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        line = next(ln for ln in server.log.read_text().splitlines() if " token --issuer " in ln)
+        argv = shlex.split(line.strip())
+        argv[0] = str(BIN) if not Path(argv[0]).is_absolute() else argv[0]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
+        assert done.returncode == 0, done.stderr
+        body = json.loads(done.stdout)
+        assert body["token_type"] == "Bearer" and body["access_token"].count(".") == 2
+    finally:
+        server.stop()
