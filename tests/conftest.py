@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from portvakt.domain import usecases as uc
 from portvakt.domain.audit import Actor
+from portvakt.domain.bootstrap import bootstrap_operator
 from portvakt.domain.clock import FixedClock
 from portvakt.domain.models import AccessState, IntegrationType, Scope
 from portvakt.jose import PrivateKeyHandle, Signer
@@ -27,6 +28,7 @@ PROVIDER = "974760673"
 VENDOR = "314330897"
 CONSUMER = "310838128"
 OTHER = "910753614"
+OPERATOR = "991825827"
 OP = Actor.operator("test")
 
 
@@ -87,8 +89,9 @@ class _Refreshing:
 
 
 def seed(store: MemoryStore, key: PrivateKeyHandle, now: datetime) -> str:
-    """Provider with scopes, vendor with one maskinporten client and key, consumer with access."""
+    """Operator, provider with scopes, vendor with one maskinporten client and key, consumer with access."""
     with store.begin() as uow:
+        bootstrap_operator(uow, OPERATOR, "Operator", now)
         for orgno, name in ((PROVIDER, "Provider"), (VENDOR, "Vendor"), (CONSUMER, "Consumer"), (OTHER, "Other")):
             uc.add_org(uow, orgno, name, OP, now)
         uc.assign_prefix(uow, "brreg", PROVIDER, OP, now)

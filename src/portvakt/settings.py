@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     cache_poll_seconds: float = Field(0.25, gt=0, description="how often workers read the change feed")
     demo: bool = False
+    operator_orgno: str = Field("991825827", description="the operating organisation; owns the admin scopes")
+    operator_name: str = "Digitaliseringsdirektoratet"
     log_level: str = "INFO"
     token: TokenSettings = TokenSettings()
     signing: SigningSettings = SigningSettings()

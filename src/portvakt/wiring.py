@@ -49,6 +49,18 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     return SqlStore(url)
 
 
+def prepare(settings: Settings, clock: Clock | None = None) -> Store:
+    """What `init` and `serve` do before any worker starts: migrate, signing keys, operator entries."""
+    from portvakt.domain.bootstrap import bootstrap_operator
+
+    now = (clock or SystemClock()).now()
+    store = open_store(settings)
+    ensure_signing_keys(store, key_encryption_key(settings), settings.signing.key_bits, now)
+    with store.begin() as uow:
+        bootstrap_operator(uow, settings.operator_orgno, settings.operator_name, now)
+    return store
+
+
 def open_replay(settings: Settings, store: Store) -> ReplayCache:
     """The replay cache: the database (default), Redis, or process memory."""
     if settings.replay_store == "memory":

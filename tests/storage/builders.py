@@ -10,6 +10,7 @@ from portvakt.domain.models import (
     AuditEvent,
     Client,
     ClientKey,
+    DelegationSource,
     IntegrationType,
     Organisation,
     Scope,
@@ -96,3 +97,9 @@ def event(entity_key: str, orgs: tuple[str, ...], when: datetime = T0, kind: str
     return AuditEvent(at=when, actor_orgno=orgs[0] if orgs else None, actor_client_id="portal", action=action,
                       entity_kind=kind, entity_key=entity_key, org_scope=orgs, before=None,
                       after={"client_name": "x", "nested": {"list": [1, 2]}})
+
+
+def source(name: str, issuer: str | None = None, created: datetime = T0) -> DelegationSource:
+    """A delegation source; its issuer defaults to a URL made from its name."""
+    return DelegationSource(name=name, issuer=issuer or f"https://{name}.example/", created=created,
+                            last_updated=created + timedelta(seconds=1))

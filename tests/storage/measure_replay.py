@@ -42,9 +42,8 @@ def sqlite_floor(path: str, n: int) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
     sql = ("INSERT INTO used_grants (key, expires) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
            "SET expires = excluded.expires WHERE used_grants.expires <= ?")
-    base = datetime(2999, 1, 1)
-    params = [(os.urandom(32), (base + timedelta(seconds=i)).isoformat(" ", "microseconds"), "2000-01-01")
-              for i in range(n)]
+    base = int(datetime(2999, 1, 1, tzinfo=UTC).timestamp())
+    params = [(os.urandom(32), base + i, 946684800) for i in range(n)]  # expires as epoch seconds
     _timed("raw sqlite3", [functools.partial(conn.execute, sql, p) for p in params])
     conn.execute("DELETE FROM used_grants")
     conn.close()

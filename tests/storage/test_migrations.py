@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from portvakt.storage.sql import current, make_engine, upgrade
+from portvakt.storage.sql import SqlReplayCache, SqlStore, current, make_engine, upgrade
 from portvakt.storage.sql.migrate import config, head
-from portvakt.storage.sql.schema import metadata
+from portvakt.storage.sql.schema import metadata, organisations
+
+from .builders import ORG_A, source
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -33,8 +36,8 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_head_is_the_initial_revision() -> None:
-    assert head() == "0001"
+def test_head_is_the_newest_revision() -> None:
+    assert head() == "0002"
 
 
 def test_upgrade_empty_database_to_head(empty_url: str) -> None:
@@ -71,10 +74,36 @@ def test_downgrade_to_base_and_back(empty_url: str) -> None:
     assert current(empty_url) == head()
 
 
-def _with_connection(url: str, action: Callable[[sa.Connection], None]) -> None:
+def _with_connection(url: str, action: Callable[[sa.Connection], object]) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
             action(conn)
     finally:
         engine.dispose()
+
+
+def test_0002_keeps_the_data_and_recreates_used_grants(empty_url: str) -> None:
+    """From 0001 with data: organisations survive, old grant keys go, the new tables work; and back."""
+    upgrade(empty_url, "0001")
+    created = datetime(2025, 1, 1, tzinfo=UTC)
+    old_grants = sa.table("used_grants", sa.column("key"), sa.column("expires"))
+    _with_connection(empty_url, lambda conn: conn.execute(sa.insert(organisations).values(
+        orgno=ORG_A, name="x", created=created)))
+    _with_connection(empty_url, lambda conn: conn.execute(sa.insert(old_grants).values(
+        key=b"k" * 32, expires=created)))
+    upgrade(empty_url)
+    assert current(empty_url) == "0002"
+    store = SqlStore(empty_url)
+    with store.begin() as uow:
+        assert [o.orgno for o in uow.list_orgs()] == [ORG_A]
+        uow.put_delegation_source(source("altinn"))
+    store.close()
+    cache = SqlReplayCache(empty_url)
+    assert cache.first_use(b"k" * 32, datetime.now(UTC) + timedelta(minutes=1)) is True
+    cache.close()
+    _with_connection(empty_url, lambda conn: command.downgrade(config(conn), "0001"))
+    assert current(empty_url) == "0001"
+    assert "delegation_sources" not in _tables(empty_url)
+    upgrade(empty_url)
+    assert current(empty_url) == head()

@@ -29,7 +29,7 @@ def test_first_use_then_replay(replay: ReplayCache) -> None:
 
 
 def test_purge_forgets_expired_keys_only(replay: ReplayCache) -> None:
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(microsecond=0)  # whole seconds, as the token service passes them
     replay.first_use(k("old"), now - timedelta(seconds=5))
     replay.first_use(k("edge"), now)
     replay.first_use(k("live"), now + timedelta(seconds=300))
@@ -73,3 +73,13 @@ def test_threads_race_for_each_key_exactly_one_wins(replay: ReplayCache) -> None
     for t in threads:
         t.join()
     assert sorted(wins) == sorted(keys)
+
+
+def test_purge_reaches_every_key_whatever_its_bytes(replay: ReplayCache) -> None:
+    """The SQLite purge walks key ranges: keys at and around every range bound are purged too."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    keys = [b"", b"\x00", b"\x0f" + b"\xff" * 31, b"\x10", b"\x7f\xff", b"\x80", b"\xef", b"\xf0",
+            b"\xff" * 32, b"\xff" * 40]
+    for key in keys:
+        assert replay.first_use(key, now - timedelta(seconds=1)) is True
+    assert replay.purge(now) == len(keys)

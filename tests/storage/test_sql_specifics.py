@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from portvakt.domain.models import Organisation
 from portvakt.domain.ports import UnitOfWork
 from portvakt.storage.sql import SqlStore, make_engine, normalise_url
+from portvakt.storage.sql.schema import delegation_sources
 
-from .builders import ORG_A, client, event, key
+from .builders import ORG_A, T0, client, event, key
 
 
 @pytest.mark.parametrize(("given", "driver"), [
@@ -96,3 +97,12 @@ def test_sqlite_list_clients_and_audit_use_their_indexes(make_sql_url: Callable[
     assert "ix_clients_supplier_orgno" in by_supplier[0]
     assert "audit_event_orgs" in audit[0]
     assert "TEMP B-TREE" not in audit[0]
+
+
+def test_the_database_keeps_issuers_unique(sql_url: str) -> None:
+    """Behind the store's own Conflict check, the unique constraint holds."""
+    engine = make_engine(sql_url)
+    row = {"issuer": "https://altinn.example/", "created": T0, "last_updated": T0}
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.insert(delegation_sources), [{"name": "a", **row}, {"name": "b", **row}])
+    engine.dispose()

@@ -8,7 +8,7 @@ import pytest
 
 from portvakt.domain.ports import Store, UnitOfWork
 
-from .builders import ORG_A, ORG_B, access, at, client, event, key, org, scope, signing_key
+from .builders import ORG_A, ORG_B, access, at, client, event, key, org, scope, signing_key, source
 from .conftest import Backend, RollbackError, fail_inside
 
 
@@ -18,6 +18,7 @@ def _seed(uow: UnitOfWork) -> None:
     uow.put_scope(scope("brreg:a"))
     uow.put_access(access("brreg:a", ORG_B))
     uow.put_prefix("brreg", ORG_A)
+    uow.put_delegation_source(source("altinn"))
     uow.put_signing_key(signing_key("s1", at(0)))
     uow.append_audit(event("c1", (ORG_A,)))
     uow.record_change("client", "c1")
@@ -27,7 +28,8 @@ def _snapshot(store: Store) -> tuple[object, ...]:
     with store.begin() as uow:
         return (list(uow.list_orgs()), list(uow.list_clients(include_inactive=True)),
                 list(uow.list_scopes(include_inactive=True)), list(uow.list_access()),
-                uow.get_prefix_owner("brreg"), uow.get_prefix_owner("skatt"), list(uow.list_signing_keys()),
+                uow.get_prefix_owner("brreg"), uow.get_prefix_owner("skatt"), list(uow.list_prefixes()),
+                list(uow.list_delegation_sources()), list(uow.list_signing_keys()),
                 list(uow.list_audit(org=ORG_A)), list(store.changes_since(0)), store.last_change_seq())
 
 
@@ -51,6 +53,8 @@ def _overwrite_everything(uow: UnitOfWork) -> None:
     uow.put_access(access("brreg:b", ORG_B))
     uow.put_prefix("brreg", ORG_B)
     uow.put_prefix("skatt", ORG_B)
+    uow.put_delegation_source(source("altinn", "https://changed.example/"))
+    uow.put_delegation_source(source("other"))
     uow.delete_signing_key("s1")
     uow.put_signing_key(signing_key("s2", at(1)))
     uow.append_audit(event("c2", (ORG_A,)))

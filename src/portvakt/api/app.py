@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from .error_pages import error_index, error_page
 from .runtime import Runtime
 from .token import TokenEndpoint
+from .v1.app import create_v1
 from .wellknown import jwk_endpoint, metadata_endpoint
 
 log = logging.getLogger("portvakt")
@@ -75,6 +76,7 @@ def create_app(rt: Runtime) -> FastPath:
     app.add_route("/errors/", error_index, methods=["GET"])
     app.add_route("/errors/{code}", error_page, methods=["GET"])
     app.add_route("/healthz", _health, methods=["GET"])
+    app.mount("/api/v1", create_v1(rt))
     app.add_exception_handler(Exception, _unexpected)
     return FastPath(app, TokenEndpoint(rt))
 

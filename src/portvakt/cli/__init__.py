@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from . import admin, keys, serve, token
+from . import admin, audit, keys, serve, token
 
 app = typer.Typer(name="portvakt", no_args_is_help=True, add_completion=False,
                   help="A self-hostable, Maskinporten-compatible authorization server.")
 serve.register(app)
 admin.register(app)
+audit.register(app)
 app.add_typer(keys.app, name="keys")
 token.register(app)
 

@@ -25,13 +25,12 @@ OPERATOR = Actor.operator()
 
 def init() -> None:
     """Create or migrate the database and make the signing keys."""
-    from portvakt.oauth.keyring import ensure_signing_keys
-    from portvakt.wiring import key_encryption_key
+    from portvakt.wiring import prepare
 
     s = settings()
-    store = open_store()
-    made = ensure_signing_keys(store, key_encryption_key(s), s.signing.key_bits, SystemClock().now())
-    err.print(f"database ready at {s.resolved_database_url()}" + ("; signing keys made" if made else ""))
+    with readable_errors():
+        prepare(s).close()
+    err.print(f"database ready at {s.resolved_database_url()}; operator {s.operator_orgno} owns the admin scopes")
 
 
 @org_app.command("add")
@@ -47,6 +46,14 @@ def prefix_assign(prefix: str, orgno: str) -> None:
     with readable_errors(), open_store().begin() as uow:
         uc.assign_prefix(uow, prefix, orgno, OPERATOR, SystemClock().now())
     err.print(f"prefix {prefix} assigned to {orgno}")
+
+
+@prefix_app.command("list")
+def prefix_list(org: Annotated[str | None, typer.Option(help="only this owner's prefixes")] = None) -> None:
+    """List the assigned prefixes and their owners as JSON."""
+    with readable_errors(), open_store().read() as uow:
+        pairs = uow.list_prefixes(org)
+    print_json([{"prefix": prefix, "owner_orgno": owner} for prefix, owner in pairs])
 
 
 @scope_app.command("add")

@@ -169,6 +169,16 @@ class SigningKey:
 
 
 @dataclass(frozen=True, slots=True)
+class DelegationSource:
+    """A delegation source (spec §3.4 `/delegationsources`): its name and issuer, e.g. Altinn's URL."""
+
+    name: str
+    issuer: str
+    created: datetime
+    last_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """An entry of the change feed: an entity kind and key that caches must reload."""
 

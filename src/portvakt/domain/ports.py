@@ -11,6 +11,7 @@ from .models import (
     AuditEvent,
     Change,
     Client,
+    DelegationSource,
     IntegrationType,
     Organisation,
     Scope,
@@ -63,6 +64,14 @@ class UnitOfWork(Protocol):
     # prefixes assigned to API providers
     def get_prefix_owner(self, prefix: str) -> str | None: ...
     def put_prefix(self, prefix: str, owner_orgno: str) -> None: ...
+    def list_prefixes(self, owner_orgno: str | None = None) -> Sequence[tuple[str, str]]:
+        """(prefix, owner_orgno) pairs, sorted by prefix; all owners when owner_orgno is None."""
+        ...
+
+    # delegation sources (spec §3.4, §4.1)
+    def get_delegation_source(self, name: str) -> DelegationSource | None: ...
+    def put_delegation_source(self, source: DelegationSource) -> None: ...
+    def list_delegation_sources(self) -> Sequence[DelegationSource]: ...
 
     # the server's own signing keys
     def list_signing_keys(self) -> Sequence[SigningKey]: ...
@@ -82,6 +91,10 @@ class Store(Protocol):
     """A transactional store of the domain (memory, SQLite or PostgreSQL)."""
 
     def begin(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def read(self) -> AbstractContextManager[UnitOfWork]:
+        """A read-only unit of work: a consistent snapshot that takes no write lock; writes raise."""
+        ...
 
     def changes_since(self, seq: int) -> Sequence[Change]:
         """Change-feed entries with a sequence number above `seq`, oldest first."""

@@ -25,6 +25,8 @@ def _no_constant(name: str) -> Any:
 
 _UNIQUE = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 _LAST_WINS = json.JSONDecoder(parse_constant=_no_constant)
+#: Built once: json.dumps with non-default options would build a new encoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def loads_object(text: str, *, unique: bool = True) -> dict[str, Any]:
@@ -35,8 +37,8 @@ def loads_object(text: str, *, unique: bool = True) -> dict[str, Any]:
     """
     try:
         value = (_UNIQUE if unique else _LAST_WINS).decode(text)
-    except (ValueError, RecursionError) as err:
-        raise JSONRefusedError("not valid JSON") from err
+    except (ValueError, RecursionError):
+        raise JSONRefusedError("not valid JSON") from None
     if not isinstance(value, dict):
         raise JSONRefusedError("not a JSON object")
     return value
@@ -44,4 +46,4 @@ def loads_object(text: str, *, unique: bool = True) -> dict[str, Any]:
 
 def dumps_compact(value: Any) -> bytes:
     """Serialize `value` once as compact UTF-8 JSON (RFC 7515 §3.1 allows any whitespace; we use none)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")

@@ -11,14 +11,15 @@ from .errors import PrivateKeyRefused
 #: JWK members that only private or symmetric keys have (RFC 7518 §6.3.2, §6.4.1; RFC 8037 §2).
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
-#: PEM labels of private keys of any kind (RFC 7468 §10, §11; OpenSSL "RSA/EC/DSA/OPENSSH PRIVATE KEY")
-#: and the PuTTY private key file markers.
-_PRIVATE_TEXT = re.compile(r"PRIVATE\s+KEY|PuTTY-User-Key-File|Private-Lines")
-_PRIVATE_BYTES = re.compile(rb"PRIVATE\s+KEY|PuTTY-User-Key-File|Private-Lines")
+#: In text: PEM labels of private keys of any kind (RFC 7468 §10, §11; OpenSSL "RSA/EC/DSA/OPENSSH
+#: PRIVATE KEY"), PuTTY private key files, and JSON members of private or symmetric JWKs, so that
+#: even JSON too broken to parse is recognised.
+_PATTERN = r'PRIVATE\s+KEY|PuTTY-User-Key-File|Private-Lines|"(?:d|p|q|dp|dq|qi|oth|k)"\s*:|"kty"\s*:\s*"oct"'
+_PRIVATE_TEXT = re.compile(_PATTERN)
+_PRIVATE_BYTES = re.compile(_PATTERN.encode("ascii"))
 
 REFUSED_MESSAGE = (
-    "the input contains private key material; register only the public key "
-    "(never send a private key to anyone)"
+    "the input contains private key material; register only the public key (never send a private key to anyone)"
 )
 
 

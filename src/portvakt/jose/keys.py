@@ -30,8 +30,7 @@ _PUBLIC_LABELS = (["PUBLIC KEY"], ["RSA PUBLIC KEY"])
 _CRYPTO_ERRORS = (ValueError, TypeError, _CryptoUnsupported)
 
 _EXPECTED = (
-    "expected an RSA public key as a JWK, as PEM (PUBLIC KEY or RSA PUBLIC KEY) "
-    "or as one PEM certificate (CERTIFICATE)"
+    "expected an RSA public key as a JWK, as PEM (PUBLIC KEY or RSA PUBLIC KEY) or as one PEM certificate (CERTIFICATE)"
 )
 _ONLY_RSA = "only RSA keys are accepted, because grants must be signed with RS256, RS384 or RS512"
 
@@ -62,22 +61,18 @@ def check_kid(kid: object) -> str:
 
 def parse_public_key(data: str | bytes | Mapping[str, Any], *, kid: str | None = None) -> PublicKey:
     """Parse an RSA public key from JWK, PEM or a certificate; refuse private material (RFC 7517 §9.2)."""
-    refuse_private_material(data)
+    loaded = _load(data)
     if kid is not None:
         check_kid(kid)
-    if isinstance(data, Mapping):
-        return _from_jwk(data, kid)
-    text = _as_text(data)
-    if text.lstrip().startswith("{"):
-        return _from_jwk(_load_json(text), kid)
-    return _from_pem(text, kid)
+    if isinstance(loaded, Mapping):
+        return _from_jwk(loaded, kid)
+    return _from_pem(loaded, kid)
 
 
 def parse_jwks(data: str | bytes | Mapping[str, Any]) -> list[PublicKey]:
     """Parse a JWK Set {"keys": [...]} (RFC 7517 §5), each key as parse_public_key; kids must be unique."""
-    refuse_private_material(data)
-    obj = data if isinstance(data, Mapping) else _load_json(_as_text(data))
-    members = obj.get("keys")
+    obj = _load(data)
+    members = obj.get("keys") if isinstance(obj, Mapping) else None
     if not isinstance(members, list):
         raise KeyFormatError('a JWK Set must be a JSON object with a "keys" array (RFC 7517 §5.1)')
     keys: list[PublicKey] = []
@@ -103,6 +98,19 @@ def cryptography_public_key(key: PublicKey) -> RSAPublicKey:
         return numbers.public_key()
     except _CRYPTO_ERRORS:
         raise KeyFormatError("the RSA public key is not valid") from None
+
+
+def _load(data: object) -> Mapping[str, Any] | str:
+    """Return a JSON object or PEM text, refusing private material in the raw input and the parsed JSON."""
+    refuse_private_material(data)
+    if isinstance(data, Mapping):
+        return data
+    text = _as_text(data)
+    if not text.lstrip().startswith("{"):
+        return text
+    obj = _load_json(text)
+    refuse_private_material(obj)  # catches escaped member names such as "\u0064"
+    return obj
 
 
 def _as_text(data: object) -> str:

@@ -1,4 +1,4 @@
-"""The in-memory reference store: copy-on-begin, swap-on-commit transactions under one lock."""
+"""The in-memory reference store: copy-on-begin, swap-on-commit writes under one lock; lock-free reads."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from portvakt.domain.clock import SystemClock
+from portvakt.domain.errors import Conflict
 from portvakt.domain.models import (
     AuditEvent,
     Change,
     Client,
+    DelegationSource,
     IntegrationType,
     Organisation,
     Scope,
@@ -20,6 +22,8 @@ from portvakt.domain.models import (
     SigningKey,
 )
 from portvakt.domain.ports import Clock
+
+from .readonly import writes
 
 
 @dataclasses.dataclass
@@ -30,24 +34,28 @@ class _State:
     access: dict[tuple[str, str], ScopeAccess] = dataclasses.field(default_factory=dict)
     prefixes: dict[str, str] = dataclasses.field(default_factory=dict)
     signing_keys: dict[str, SigningKey] = dataclasses.field(default_factory=dict)
+    delegation_sources: dict[str, DelegationSource] = dataclasses.field(default_factory=dict)
     audit: list[AuditEvent] = dataclasses.field(default_factory=list)
     changes: list[Change] = dataclasses.field(default_factory=list)
 
     def copy(self) -> _State:
         return _State(dict(self.orgs), dict(self.clients), dict(self.scopes), dict(self.access),
-                      dict(self.prefixes), dict(self.signing_keys), list(self.audit), list(self.changes))
+                      dict(self.prefixes), dict(self.signing_keys), dict(self.delegation_sources),
+                      list(self.audit), list(self.changes))
 
 
 class MemoryUnitOfWork:
-    """A transaction over a private copy of the state."""
+    """A transaction over a private copy of the state, or (read_only) over the committed state itself."""
 
-    def __init__(self, state: _State, next_seq: int) -> None:
+    def __init__(self, state: _State, next_seq: int, *, read_only: bool = False) -> None:
         self.state = state
         self._next_seq = next_seq
+        self.read_only = read_only
 
     def get_org(self, orgno: str) -> Organisation | None:
         return self.state.orgs.get(orgno)
 
+    @writes
     def put_org(self, org: Organisation) -> None:
         self.state.orgs[org.orgno] = org
 
@@ -57,6 +65,7 @@ class MemoryUnitOfWork:
     def get_client(self, client_id: str) -> Client | None:
         return self.state.clients.get(client_id)
 
+    @writes
     def put_client(self, client: Client) -> None:
         self.state.clients[client.client_id] = client
 
@@ -83,6 +92,7 @@ class MemoryUnitOfWork:
     def get_scope(self, name: str) -> Scope | None:
         return self.state.scopes.get(name)
 
+    @writes
     def put_scope(self, scope: Scope) -> None:
         self.state.scopes[scope.name] = scope
 
@@ -94,9 +104,11 @@ class MemoryUnitOfWork:
     def get_access(self, scope: str, consumer_orgno: str) -> ScopeAccess | None:
         return self.state.access.get((scope, consumer_orgno))
 
+    @writes
     def put_access(self, access: ScopeAccess) -> None:
         self.state.access[(access.scope, access.consumer_orgno)] = access
 
+    @writes
     def delete_access(self, scope: str, consumer_orgno: str) -> None:
         self.state.access.pop((scope, consumer_orgno), None)
 
@@ -109,18 +121,38 @@ class MemoryUnitOfWork:
     def get_prefix_owner(self, prefix: str) -> str | None:
         return self.state.prefixes.get(prefix)
 
+    @writes
     def put_prefix(self, prefix: str, owner_orgno: str) -> None:
         self.state.prefixes[prefix] = owner_orgno
+
+    def list_prefixes(self, owner_orgno: str | None = None) -> Sequence[tuple[str, str]]:
+        return sorted((p, o) for p, o in self.state.prefixes.items() if owner_orgno in (None, o))
+
+    def get_delegation_source(self, name: str) -> DelegationSource | None:
+        return self.state.delegation_sources.get(name)
+
+    @writes
+    def put_delegation_source(self, source: DelegationSource) -> None:
+        for other in self.state.delegation_sources.values():
+            if other.issuer == source.issuer and other.name != source.name:
+                raise Conflict(f"issuer {source.issuer} belongs to delegation source {other.name}")
+        self.state.delegation_sources[source.name] = source
+
+    def list_delegation_sources(self) -> Sequence[DelegationSource]:
+        return sorted(self.state.delegation_sources.values(), key=lambda s: s.name)
 
     def list_signing_keys(self) -> Sequence[SigningKey]:
         return sorted(self.state.signing_keys.values(), key=lambda k: k.created)
 
+    @writes
     def put_signing_key(self, key: SigningKey) -> None:
         self.state.signing_keys[key.kid] = key
 
+    @writes
     def delete_signing_key(self, kid: str) -> None:
         self.state.signing_keys.pop(kid, None)
 
+    @writes
     def append_audit(self, event: AuditEvent) -> None:
         self.state.audit.append(dataclasses.replace(event, seq=len(self.state.audit) + 1))
 
@@ -135,6 +167,7 @@ class MemoryUnitOfWork:
                  and (since is None or e.at >= since)]
         return list(reversed(found))[:limit]
 
+    @writes
     def record_change(self, kind: str, key: str) -> None:
         self.state.changes.append(Change(self._next_seq, kind, key))
         self._next_seq += 1
@@ -149,18 +182,26 @@ class MemoryStore:
 
     @contextmanager
     def begin(self) -> Iterator[MemoryUnitOfWork]:
+        """Work on a copy; swap it in on success. A finished unit of work accepts no more writes."""
         with self._lock:
             uow = MemoryUnitOfWork(self._state.copy(), self.last_change_seq() + 1)
-            yield uow
-            self._state = uow.state
+            try:
+                yield uow
+                self._state = uow.state
+            finally:
+                uow.read_only = True
+
+    @contextmanager
+    def read(self) -> Iterator[MemoryUnitOfWork]:
+        """The committed state as it is now: never written in place (commits swap it), so no lock or copy."""
+        yield MemoryUnitOfWork(self._state, 0, read_only=True)
 
     def changes_since(self, seq: int) -> Sequence[Change]:
-        with self._lock:
-            return [c for c in self._state.changes if c.seq > seq]
+        return [c for c in self._state.changes if c.seq > seq]
 
     def last_change_seq(self) -> int:
-        with self._lock:
-            return self._state.changes[-1].seq if self._state.changes else 0
+        changes = self._state.changes
+        return changes[-1].seq if changes else 0
 
     def prune_changes(self, before: datetime) -> int:
         return 0

@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_LOCK_TIMEOUT = "15s"
-READ_ONLY = "portvakt_read_only"  # execution option: a deferred (shared) SQLite transaction
+READ_ONLY = "portvakt_read_only"  # execution option: a deferred, query-only SQLite transaction
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -52,6 +52,11 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
-    """Take the write lock up front so a read-then-write transaction never fails with SQLITE_BUSY."""
-    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    """Writers take the write lock up front (a read-then-write never fails with SQLITE_BUSY); read-only
+    transactions are deferred (shared) and refused any write by the database too (PRAGMA query_only)."""
+    read_only = bool(conn.get_execution_options().get(READ_ONLY, False))
+    info = conn.connection.info  # lives as long as the DBAPI connection: set the pragma only on a change
+    if info.get(READ_ONLY, False) != read_only:
+        conn.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
+        info[READ_ONLY] = read_only
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import threading
-from datetime import UTC, datetime
+import weakref
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -17,30 +19,42 @@ from portvakt.domain.ports import Clock
 from .engine import SQLITE_BUSY_TIMEOUT_MS, normalise_url
 
 # One statement decides: a new key inserts; a key whose stored entry has expired is taken over; else no row.
+# `expires` is whole epoch seconds: an entry has expired once it is <= now.
 _INSERT = ("INSERT INTO used_grants (key, expires) VALUES ({p}, {p}) ON CONFLICT (key) DO UPDATE "
            "SET expires = excluded.expires WHERE used_grants.expires <= {now}")
-_PURGE = "DELETE FROM used_grants WHERE expires <= {p}"
+# On SQLite, purge walks the primary key in slices (keys are uniform hashes) so that the write lock is held
+# for one slice at a time and first_use never waits for a whole purge; PostgreSQL deletes in one statement.
+_PURGE_ALL = "DELETE FROM used_grants WHERE expires <= {p}"
+_PURGE_SLICE = "DELETE FROM used_grants WHERE key >= {p} AND key < {p} AND expires <= {p}"
+_PURGE_LAST = "DELETE FROM used_grants WHERE key >= {p} AND expires <= {p}"
 
 
-def _utc(value: datetime) -> datetime:
-    """The same instant in UTC (fast when it already is); naive datetimes are refused."""
-    if value.tzinfo is UTC:
-        return value
+def expiry_seconds(value: datetime) -> int:
+    """Epoch seconds of an expiry, rounded up (a key is never forgotten early); naive datetimes are refused."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the replay cache; use aware UTC")
-    return value.astimezone(UTC)
+    exact = value.timestamp()
+    seconds = int(exact)
+    return seconds if seconds == exact else seconds + 1
+
+
+def now_seconds(value: datetime) -> int:
+    """Epoch seconds of a moment, rounded down (an entry never counts as expired early)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the replay cache; use aware UTC")
+    return int(value.timestamp())
 
 
 class _Sqlite:
     """A raw sqlite3 connection in autocommit mode (each insert is its own WAL transaction)."""
 
     placeholder = "?"
-    now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')"  # millisecond text: compares as "not yet expired"
+    now_sql = "CAST(strftime('%s', 'now') AS INTEGER)"  # whole seconds, rounded down
+    purge_slices = 16
 
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: sqlite3.Connection | None = None
-        self._last: tuple[datetime | None, str] = (None, "")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
@@ -52,19 +66,10 @@ class _Sqlite:
 
     def execute(self, sql: str, params: tuple[Any, ...]) -> int:
         """Run one statement (sqlite3 caches it prepared) and return its rowcount."""
-        if self._conn is None:
-            self._conn = self._connect()
-        return self._conn.execute(sql, params).rowcount
-
-    def timestamp(self, value: datetime) -> str:
-        """The text form SQLAlchemy uses for DateTime on SQLite (naive UTC, microseconds), memoised once:
-        grants signed in the same second usually share their `exp`."""
-        last = self._last
-        if last[0] == value:
-            return last[1]
-        text = _utc(value).isoformat(" ", "microseconds")[:26]
-        self._last = (value, text)
-        return text
+        conn = self._conn
+        if conn is None:
+            conn = self._conn = self._connect()
+        return conn.execute(sql, params).rowcount
 
     def close(self) -> None:
         """Close the connection (the next statement reopens it)."""
@@ -81,7 +86,8 @@ class _Postgres:
     """A raw psycopg connection in autocommit mode with server-side prepared statements; reconnects once."""
 
     placeholder = "%s"
-    now_sql = "now()"
+    now_sql = "EXTRACT(EPOCH FROM now())"  # numeric: compared exactly with the integer column
+    purge_slices = 1  # MVCC: a long DELETE blocks no insert
 
     def __init__(self, url: URL) -> None:
         query = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
@@ -103,10 +109,6 @@ class _Postgres:
             self.close()
             return self._execute(sql, params)
 
-    def timestamp(self, value: datetime) -> datetime:
-        """psycopg adapts aware datetimes to timestamptz itself."""
-        return _utc(value)
-
     def close(self) -> None:
         """Close the connection (the next statement reopens it)."""
         if self._conn is not None:
@@ -126,11 +128,23 @@ def _backend(url: URL) -> _Sqlite | _Postgres:
     return _Sqlite(url.database)
 
 
+def purge_plan(placeholder: str, slices: int) -> list[tuple[str, tuple[bytes, ...]]]:
+    """The DELETE statements of one purge, each with its key bounds: `slices` contiguous key ranges that
+    cover every byte string (the first starts at b"", the last is open-ended), or one whole-table DELETE."""
+    if slices <= 1:
+        return [(_PURGE_ALL.format(p=placeholder), ())]
+    lows = [b""] + [bytes([i * 256 // slices]) for i in range(1, slices)]
+    bounded = _PURGE_SLICE.format(p=placeholder)
+    plan: list[tuple[str, tuple[bytes, ...]]] = [(bounded, pair) for pair in itertools.pairwise(lows)]
+    return [*plan, (_PURGE_LAST.format(p=placeholder), (lows[-1],))]
+
+
 class SqlReplayCache:
     """Single-use grants in the `used_grants` table, shared by every process on the database.
 
+    Expiries are kept in whole epoch seconds, rounded up (the token service passes whole seconds anyway).
     Whether a stored entry has expired is judged by `clock` when given (tests with a fixed clock),
-    else by the database's own wall clock, which keeps the hot path to one formatted timestamp.
+    else by the database's own wall clock.
     """
 
     def __init__(self, engine_or_url: Engine | URL | str, *, clock: Clock | None = None) -> None:
@@ -138,31 +152,56 @@ class SqlReplayCache:
         self._backend = _backend(url)
         p = self._backend.placeholder
         self._insert = _INSERT.format(p=p, now=p if clock is not None else self._backend.now_sql)
-        self._purge = _PURGE.format(p=p)
+        self._purges = purge_plan(p, self._backend.purge_slices)
         self._clock = clock
         self._lock = threading.Lock()
-        self._pid = os.getpid()
+        self._last: tuple[datetime | None, int] = (None, 0)
+        _caches.add(self)
 
-    def _run(self, sql: str, params: tuple[Any, ...]) -> int:
-        with self._lock:
-            if self._pid != os.getpid():  # forked: never share the parent's connection
-                self._backend.forget()
-                self._pid = os.getpid()
-            return self._backend.execute(sql, params)
+    def _expiry(self, expires: datetime) -> int:
+        """expiry_seconds, memoised once: grants signed in the same second usually share their `exp`."""
+        last = self._last
+        if last[0] == expires:
+            return last[1]
+        seconds = expiry_seconds(expires)
+        self._last = (expires, seconds)
+        return seconds
 
     def first_use(self, key: bytes, expires: datetime) -> bool:
         """Record the key; True when it was not seen before (or had expired), False on a replay."""
-        ts = self._backend.timestamp
         if self._clock is None:
-            return self._run(self._insert, (key, ts(expires))) == 1
-        return self._run(self._insert, (key, ts(expires), ts(self._clock.now()))) == 1
+            params: tuple[Any, ...] = (key, self._expiry(expires))
+        else:
+            params = (key, self._expiry(expires), now_seconds(self._clock.now()))
+        with self._lock:
+            return self._backend.execute(self._insert, params) == 1
 
     def purge(self, now: datetime) -> int:
-        """Forget keys that expired at or before `now`; returns how many."""
-        return self._run(self._purge, (self._backend.timestamp(now),))
+        """Forget keys that expired at or before `now` (whole seconds); returns how many."""
+        cutoff = now_seconds(now)
+        removed = 0
+        for sql, bounds in self._purges:
+            with self._lock:  # released between slices: first_use gets its turn
+                removed += self._backend.execute(sql, (*bounds, cutoff))
+        return removed
 
     def close(self) -> None:
         """Close the dedicated connection."""
         with self._lock:
             self._backend.close()
 
+    def _after_fork(self) -> None:
+        """In a forked child: a fresh lock, and never the parent's connection."""
+        self._lock = threading.Lock()
+        self._backend.forget()
+
+
+_caches: weakref.WeakSet[SqlReplayCache] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for cache in list(_caches):
+        cache._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -12,6 +12,7 @@ from portvakt.domain.models import (
     AuditEvent,
     Client,
     ClientKey,
+    DelegationSource,
     IntegrationType,
     Organisation,
     Scope,
@@ -126,3 +127,14 @@ def to_audit(row: Row[Any]) -> AuditEvent:
     """An audit event from its row."""
     m = row._mapping
     return AuditEvent(**{name: m[name] for name in _AUDIT_FIELDS}, org_scope=tuple(m["org_scope"]))
+
+
+def delegation_source_values(source: DelegationSource) -> Values:
+    """Row values of a delegation source."""
+    return {"name": source.name, "issuer": source.issuer, "created": source.created,
+            "last_updated": source.last_updated}
+
+
+def to_delegation_source(row: Row[Any]) -> DelegationSource:
+    """A delegation source from its row."""
+    return DelegationSource(name=row.name, issuer=row.issuer, created=row.created, last_updated=row.last_updated)

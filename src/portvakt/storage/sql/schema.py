@@ -116,6 +116,15 @@ prefixes = sa.Table(
     sa.Column("owner_orgno", Key, nullable=False),
 )
 
+delegation_sources = sa.Table(
+    "delegation_sources", metadata,
+    sa.Column("name", Key, primary_key=True),
+    sa.Column("issuer", Key, nullable=False),
+    _ts("created"),
+    _ts("last_updated"),
+    sa.UniqueConstraint("issuer", name="uq_delegation_sources_issuer"),
+)
+
 signing_keys = sa.Table(
     "signing_keys", metadata,
     sa.Column("kid", Key, primary_key=True),
@@ -160,10 +169,11 @@ changes = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# The replay cache's table (written by replay.py on raw connections): `expires` in whole epoch seconds.
+# No index on expires: every insert would pay for it, and purge deletes faster in key order by scanning.
 used_grants = sa.Table(
     "used_grants", metadata,
     sa.Column("key", sa.LargeBinary(32), primary_key=True),
-    _ts("expires"),
-    sa.Index("ix_used_grants_expires", "expires"),
+    sa.Column("expires", sa.BigInteger(), nullable=False),
     sqlite_with_rowid=False,
 )

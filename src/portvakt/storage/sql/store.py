@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
@@ -28,6 +29,9 @@ class SqlStore:
         if migrate:
             upgrade(url)
         self.engine = make_engine(url)
+        self._read_options: dict[str, Any] = (
+            {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            if self.engine.dialect.name == "postgresql" else {READ_ONLY: True})
 
     @contextmanager
     def begin(self) -> Iterator[SqlUnitOfWork]:
@@ -38,9 +42,17 @@ class SqlStore:
             yield SqlUnitOfWork(conn)
 
     @contextmanager
+    def read(self) -> Iterator[SqlUnitOfWork]:
+        """A read-only snapshot without the store lock: runs beside begin() and other reads; writes raise."""
+        with self._read() as conn:
+            yield SqlUnitOfWork(conn, read_only=True)
+
+    @contextmanager
     def _read(self) -> Iterator[Connection]:
+        """A connection whose transaction is read-only: deferred on SQLite, REPEATABLE READ, READ ONLY on
+        PostgreSQL (one snapshot for the whole unit of work); it is rolled back when the block ends."""
         with self.engine.connect() as conn:
-            yield conn.execution_options(**{READ_ONLY: True})
+            yield conn.execution_options(**self._read_options)
 
     def changes_since(self, seq: int) -> Sequence[Change]:
         """Change-feed entries with a sequence number above `seq`, oldest first."""

@@ -12,16 +12,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from portvakt.domain.errors import Conflict
 from portvakt.domain.models import (
     AuditEvent,
     Client,
     ClientKey,
+    DelegationSource,
     IntegrationType,
     Organisation,
     Scope,
     ScopeAccess,
     SigningKey,
 )
+from portvakt.storage.readonly import writes
 
 from . import rows
 from .schema import (
@@ -30,6 +33,7 @@ from .schema import (
     changes,
     client_keys,
     clients,
+    delegation_sources,
     organisations,
     prefixes,
     scope_access,
@@ -39,11 +43,12 @@ from .schema import (
 
 
 class SqlUnitOfWork:
-    """The domain's reads and writes inside one database transaction."""
+    """The domain's reads and writes inside one database transaction (read_only: writes raise first)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, read_only: bool = False) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        self.read_only = read_only
 
     def _upsert(self, table: sa.Table, values: dict[str, Any]) -> None:
         """Insert the row or overwrite every non-key column of the existing one."""
@@ -56,6 +61,7 @@ class SqlUnitOfWork:
         row = self._conn.execute(sa.select(organisations).where(organisations.c.orgno == orgno)).first()
         return rows.to_org(row) if row else None
 
+    @writes
     def put_org(self, org: Organisation) -> None:
         self._upsert(organisations, rows.org_values(org))
 
@@ -67,6 +73,7 @@ class SqlUnitOfWork:
         row = self._conn.execute(sa.select(clients).where(clients.c.client_id == client_id)).first()
         return self._with_keys([row])[0] if row else None
 
+    @writes
     def put_client(self, client: Client) -> None:
         self._upsert(clients, rows.client_values(client))
         self._conn.execute(sa.delete(client_keys).where(client_keys.c.client_id == client.client_id))
@@ -110,6 +117,7 @@ class SqlUnitOfWork:
         row = self._conn.execute(sa.select(scopes).where(scopes.c.name == name)).first()
         return rows.to_scope(row) if row else None
 
+    @writes
     def put_scope(self, scope: Scope) -> None:
         self._upsert(scopes, rows.scope_values(scope))
 
@@ -131,9 +139,11 @@ class SqlUnitOfWork:
         row = self._conn.execute(query).first()
         return rows.to_access(row) if row else None
 
+    @writes
     def put_access(self, access: ScopeAccess) -> None:
         self._upsert(scope_access, rows.access_values(access))
 
+    @writes
     def delete_access(self, scope: str, consumer_orgno: str) -> None:
         self._conn.execute(sa.delete(scope_access).where(self._access_key(scope, consumer_orgno)))
 
@@ -152,19 +162,46 @@ class SqlUnitOfWork:
         owner: str | None = self._conn.execute(query).scalar_one_or_none()
         return owner
 
+    @writes
     def put_prefix(self, prefix: str, owner_orgno: str) -> None:
         self._upsert(prefixes, {"prefix": prefix, "owner_orgno": owner_orgno})
+
+    def list_prefixes(self, owner_orgno: str | None = None) -> Sequence[tuple[str, str]]:
+        query = sa.select(prefixes.c.prefix, prefixes.c.owner_orgno).order_by(prefixes.c.prefix)
+        if owner_orgno is not None:
+            query = query.where(prefixes.c.owner_orgno == owner_orgno)
+        return [(r.prefix, r.owner_orgno) for r in self._conn.execute(query)]
+
+    def get_delegation_source(self, name: str) -> DelegationSource | None:
+        query = sa.select(delegation_sources).where(delegation_sources.c.name == name)
+        row = self._conn.execute(query).first()
+        return rows.to_delegation_source(row) if row else None
+
+    @writes
+    def put_delegation_source(self, source: DelegationSource) -> None:
+        d = delegation_sources.c
+        query = sa.select(d.name).where(d.issuer == source.issuer, d.name != source.name)
+        if (other := self._conn.execute(query).scalar_one_or_none()) is not None:
+            raise Conflict(f"issuer {source.issuer} belongs to delegation source {other}")
+        self._upsert(delegation_sources, rows.delegation_source_values(source))
+
+    def list_delegation_sources(self) -> Sequence[DelegationSource]:
+        query = sa.select(delegation_sources).order_by(delegation_sources.c.name)
+        return [rows.to_delegation_source(r) for r in self._conn.execute(query)]
 
     def list_signing_keys(self) -> Sequence[SigningKey]:
         query = sa.select(signing_keys).order_by(signing_keys.c.created, signing_keys.c.kid)
         return [rows.to_signing_key(r) for r in self._conn.execute(query)]
 
+    @writes
     def put_signing_key(self, key: SigningKey) -> None:
         self._upsert(signing_keys, rows.signing_key_values(key))
 
+    @writes
     def delete_signing_key(self, kid: str) -> None:
         self._conn.execute(sa.delete(signing_keys).where(signing_keys.c.kid == kid))
 
+    @writes
     def append_audit(self, event: AuditEvent) -> None:
         result = self._conn.execute(sa.insert(audit_events).values(rows.audit_values(event)))
         seq = result.inserted_primary_key[0]  # type: ignore[index]
@@ -186,5 +223,6 @@ class SqlUnitOfWork:
             query = query.where(e.at >= since)
         return [rows.to_audit(r) for r in self._conn.execute(query)]
 
+    @writes
     def record_change(self, kind: str, key: str) -> None:
         self._conn.execute(sa.insert(changes).values(kind=kind, key=key, at=datetime.now(UTC)))

@@ -1,0 +1,28 @@
+"""The `/api/v1` sub-application: its routers, its problem details, its OpenAPI document."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from portvakt.oauth.bearer import BearerValidator
+
+from ..runtime import Runtime
+from . import access, audit, clients, delegationsources, jwks, problems, scopes
+
+
+def create_v1(rt: Runtime) -> FastAPI:
+    """The self-service API, served at /api/v1 with its OpenAPI document at /api/v1/openapi.json."""
+    app = FastAPI(title="portvakt self-service API", version="1",
+                  description="Maskinporten-compatible self-service API: clients, keys, scopes and access. "
+                              "Authenticate with an access token from this server's /token.",
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.runtime = rt
+    app.state.bearer = BearerValidator(rt.keyring, rt.issuer, rt.clock)
+    problems.install(app)
+    app.include_router(delegationsources.router)
+    app.include_router(clients.router)
+    app.include_router(jwks.router)
+    app.include_router(scopes.router)
+    app.include_router(access.router)
+    app.include_router(audit.router)
+    return app

@@ -1,0 +1,31 @@
+"""GET /api/v1/delegationsources (spec §3.4): the delegation sources scopes may name."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from .auth import CallerDep
+from .deps import reading
+from .problems import responses
+
+router = APIRouter(tags=["delegation sources"])
+
+
+class DelegationSourceOut(BaseModel):
+    """A delegation source: e.g. {"name": "altinn", "issuer": "https://tt02.altinn.no/"}."""
+
+    name: str
+    issuer: str
+    created: datetime
+    last_updated: datetime
+
+
+@router.get("/delegationsources", response_model=list[DelegationSourceOut], responses=responses())
+def list_delegation_sources(request: Request, caller: CallerDep) -> list[DelegationSourceOut]:
+    """All delegation sources (any authenticated caller)."""
+    with reading(request) as uow:
+        return [DelegationSourceOut(name=s.name, issuer=s.issuer, created=s.created, last_updated=s.last_updated)
+                for s in uow.list_delegation_sources()]

@@ -1,0 +1,115 @@
+"""RFC 9457 problem details: one stable `type` per kind of error, rendered once for the whole API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from portvakt.domain.errors import DomainError
+
+log = logging.getLogger("portvakt.api")
+MEDIA_TYPE = "application/problem+json"
+
+#: kind -> (status, title). The `type` is `/problems/<kind>` (a relative reference, RFC 9457 §3.1.1).
+KINDS: dict[str, tuple[int, str]] = {
+    "invalid": (400, "The request breaks a rule"),
+    "malformed": (400, "The request could not be read"),
+    "unauthorized": (401, "A valid bearer token is required"),
+    "forbidden": (403, "The token does not allow this"),
+    "not-found": (404, "No such resource"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "conflict": (409, "Conflict with the current state"),
+    "unsupported-media-type": (415, "Unsupported media type"),
+    "server-error": (500, "Internal error"),
+}
+
+
+class FieldError(BaseModel):
+    """One offending field."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 §3.1 members, plus `errors` naming offending fields."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise to answer with a problem of a kind (the API's own refusals outside the domain)."""
+
+    def __init__(self, kind: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.kind, self.detail, self.headers = kind, detail, headers or {}
+
+
+def problem(kind: str, detail: str | None = None, *, errors: list[FieldError] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    """The response for one problem."""
+    status, title = KINDS[kind]
+    body = Problem(type=f"/problems/{kind}", title=title, status=status, detail=detail, errors=errors)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE,
+                        headers=headers)
+
+
+def _validation(request: Request, exc: Exception) -> JSONResponse:
+    errs = exc.errors() if isinstance(exc, RequestValidationError) else []
+    fields = [FieldError(field=".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
+                         message=str(e.get("msg", "invalid"))) for e in errs]
+    return problem("invalid", "the request does not match the schema", errors=fields)
+
+
+def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    errors = [FieldError(field=exc.field, message=exc.message)] if exc.field else None
+    headers = {"www-authenticate": 'Bearer realm="portvakt", error="insufficient_scope"'} \
+        if exc.kind == "forbidden" else None
+    return problem(exc.kind, exc.message, errors=errors, headers=headers)
+
+
+def _own(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem(exc.kind, exc.detail, headers=exc.headers)
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    kind = {404: "not-found", 405: "method-not-allowed", 415: "unsupported-media-type",
+            401: "unauthorized", 403: "forbidden", 409: "conflict"}.get(exc.status_code, "malformed")
+    return problem(kind, str(exc.detail), headers=dict(exc.headers or {}))
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem("server-error", "something unexpected went wrong; the operator can find it in the log")
+
+
+def install(app: FastAPI) -> None:
+    """Every error of the API becomes a problem+json response."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(ProblemError, _own)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def responses(*kinds: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problem kinds an operation can answer with."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for kind in ("malformed", "unauthorized", *kinds):
+        status, title = KINDS[kind]
+        out[status] = {"model": Problem, "description": title,
+                       "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return out

@@ -1,0 +1,215 @@
+"""Use-cases for clients and their key sets (spec §3.2, §3.3)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from .audit import Actor, record
+from .errors import Conflict, Invalid, NotFound
+from .models import (
+    JWT_BEARER,
+    JWT_BEARER_SHORT,
+    KEY_LIFETIME_SECONDS,
+    MAX_KEYS_PER_CLIENT,
+    PRIVATE_KEY_JWT,
+    AccessState,
+    Client,
+    ClientKey,
+    IntegrationType,
+)
+from .orgs import require_org
+from .policy import DCR_MODIFY, DCR_READ, DCR_SUPPLIER, DCR_WRITE, Caller
+from .ports import UnitOfWork
+
+WEB = "web"
+#: Spec §3.2 "allowed combination": every integration type we serve allows exactly this.
+ALLOWED_COMBINATION = f"application_type={WEB}, token_endpoint_auth_method={PRIVATE_KEY_JWT}, " \
+                      f"grant_types=[{JWT_BEARER}]"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFields:
+    """The fields of a client its owner chooses (spec §3.2 client model, less the server-set ones)."""
+
+    client_name: str
+    integration_type: IntegrationType
+    scopes: tuple[str, ...] = ()
+    description: str = ""
+    client_uri: str | None = None
+    application_type: str = WEB
+    token_endpoint_auth_method: str = PRIVATE_KEY_JWT
+    grant_types: tuple[str, ...] = (JWT_BEARER,)
+    access_token_lifetime: int | None = None
+
+
+def fields_of(client: Client) -> ClientFields:
+    """The owner-chosen fields of a stored client."""
+    return ClientFields(client.client_name, client.integration_type, client.scopes, client.description,
+                        client.client_uri, client.application_type, client.token_endpoint_auth_method,
+                        client.grant_types, client.access_token_lifetime)
+
+
+def _combination(f: ClientFields) -> tuple[str, ...]:
+    """Spec §3.2 allowed combination (fixed for altinn_virksys, design note); returns normalised grants."""
+    grants = tuple(JWT_BEARER if g == JWT_BEARER_SHORT else g for g in f.grant_types)
+    rule = f"integration_type {f.integration_type} allows only {ALLOWED_COMBINATION}"
+    if f.integration_type is IntegrationType.ALTINN_VIRKSYS:
+        rule += " (fixed for virksomhetssystem clients)"
+    if f.application_type != WEB:
+        raise Invalid(f"application_type must be {WEB}: {rule}", field="application_type")
+    if f.token_endpoint_auth_method != PRIVATE_KEY_JWT:
+        raise Invalid(f"token_endpoint_auth_method must be {PRIVATE_KEY_JWT}: {rule}",
+                      field="token_endpoint_auth_method")
+    if grants != (JWT_BEARER,):
+        raise Invalid(f"grant_types must be [{JWT_BEARER}] (alias {JWT_BEARER_SHORT}): {rule}",
+                      field="grant_types")
+    return grants
+
+
+def _validated(f: ClientFields) -> ClientFields:
+    """Spec §3.2 rules that need no store: name, combination, lifetime; scopes de-duplicated."""
+    if not f.client_name.strip():
+        raise Invalid("client_name must not be empty", field="client_name")
+    grants = _combination(f)
+    if f.access_token_lifetime is not None and f.access_token_lifetime < 1:
+        raise Invalid("access_token_lifetime must be positive", field="access_token_lifetime")
+    return replace(f, client_name=f.client_name.strip(), grant_types=grants,
+                   scopes=tuple(dict.fromkeys(f.scopes)))
+
+
+def check_client_scopes(uow: UnitOfWork, client_orgno: str, integration_type: IntegrationType,
+                        scopes: Sequence[str]) -> None:
+    """Spec §3.2: each scope exists, is active, allowed for the integration type, and accessible."""
+    for name in scopes:
+        s = uow.get_scope(name)
+        if s is None or not s.active:
+            raise Invalid(f"unknown or inactive scope {name[:100]!r}", field="scopes")
+        if not s.allows(integration_type):
+            raise Invalid(f"scope {name} is not allowed for integration type {integration_type}", field="scopes")
+        acl = uow.get_access(name, client_orgno)
+        if not (s.owner_orgno == client_orgno or s.accessible_for_all or s.delegation_source
+                or (acl is not None and acl.state is AccessState.APPROVED)):
+            raise Invalid(f"organisation {client_orgno} has no access to scope {name}", field="scopes")
+
+
+def new_client(uow: UnitOfWork, *, client_name: str, client_orgno: str, integration_type: IntegrationType,
+               scopes: Sequence[str], actor: Actor, now: datetime, description: str = "",
+               supplier_orgno: str | None = None, access_token_lifetime: int | None = None,
+               grant_types: Sequence[str] = (JWT_BEARER,),
+               token_endpoint_auth_method: str = PRIVATE_KEY_JWT, application_type: str = WEB,
+               client_uri: str | None = None) -> Client:
+    """Create a client (spec §3.2 allowed combination for Maskinporten-type clients)."""
+    require_org(uow, client_orgno, "client_orgno")
+    if supplier_orgno is not None:
+        require_org(uow, supplier_orgno, "supplier_orgno")
+    f = _validated(ClientFields(client_name, integration_type, tuple(scopes), description, client_uri,
+                                application_type, token_endpoint_auth_method, tuple(grant_types),
+                                access_token_lifetime))
+    check_client_scopes(uow, client_orgno, integration_type, f.scopes)
+    client = Client(client_id=str(uuid.uuid4()), client_name=f.client_name, client_orgno=client_orgno,
+                    integration_type=integration_type, scopes=f.scopes, created=now, last_updated=now,
+                    description=f.description, supplier_orgno=supplier_orgno, client_uri=f.client_uri,
+                    application_type=f.application_type, token_endpoint_auth_method=f.token_endpoint_auth_method,
+                    grant_types=f.grant_types, access_token_lifetime=f.access_token_lifetime)
+    uow.put_client(client)
+    record(uow, actor=actor, action="client.create", kind="client", key=client.client_id,
+           orgs=(client_orgno, supplier_orgno or ""), before=None, after=client, now=now)
+    return client
+
+
+def _require_active(client: Client) -> None:
+    """Spec §3.2 "Inaktive entiteter": a deactivated client is history; it is not changed any more."""
+    if not client.active:
+        raise Conflict(f"client {client.client_id} is deactivated; deactivated clients cannot be changed")
+
+
+def change_client(uow: UnitOfWork, before: Client, fields: ClientFields, actor: Actor, now: datetime) -> Client:
+    """Spec §3.2 PUT: integration_type is immutable; added scopes must be accessible, kept ones stay."""
+    _require_active(before)
+    if fields.integration_type is not before.integration_type:
+        raise Invalid(f"integration_type cannot change (it is {before.integration_type})",
+                      field="integration_type")
+    f = _validated(fields)
+    added = [s for s in f.scopes if s not in before.scopes]
+    check_client_scopes(uow, before.client_orgno, before.integration_type, added)
+    if f == fields_of(before):
+        return before
+    after = replace(before, client_name=f.client_name, scopes=f.scopes, description=f.description,
+                    client_uri=f.client_uri, application_type=f.application_type,
+                    token_endpoint_auth_method=f.token_endpoint_auth_method, grant_types=f.grant_types,
+                    access_token_lifetime=f.access_token_lifetime, last_updated=now)
+    uow.put_client(after)
+    record(uow, actor=actor, action="client.update", kind="client", key=before.client_id,
+           orgs=(before.client_orgno, before.supplier_orgno or ""), before=before, after=after, now=now)
+    return after
+
+
+def deactivate_client(uow: UnitOfWork, before: Client, actor: Actor, now: datetime) -> Client:
+    """Spec §3.2 DELETE: deactivate (never delete); idempotent; the token service refuses it (MP-100)."""
+    if not before.active:
+        return before
+    after = replace(before, active=False, last_updated=now)
+    uow.put_client(after)
+    record(uow, actor=actor, action="client.deactivate", kind="client", key=before.client_id,
+           orgs=(before.client_orgno, before.supplier_orgno or ""), before=before, after=after, now=now)
+    return after
+
+
+def list_visible_clients(uow: UnitOfWork, caller: Caller, *, client_orgno: str | None,
+                         integration_type: IntegrationType | None, include_inactive: bool,
+                         after: str | None, limit: int) -> list[Client]:
+    """Spec §3.1: the caller's own clients (dcr.read/modify/write) and those it supplies (dcr.supplier),
+    sorted by client_id after `after`; at most `limit`."""
+    def page(orgno: str | None, supplier: str | None) -> Sequence[Client]:
+        """One keyset page of the store's list, by owner and/or supplier."""
+        return uow.list_clients(client_orgno=orgno, supplier_orgno=supplier, integration_type=integration_type,
+                                include_inactive=include_inactive, after_client_id=after, limit=limit)
+
+    pages: list[Sequence[Client]] = []
+    if caller.has(DCR_READ, DCR_MODIFY, DCR_WRITE) and client_orgno in (None, caller.orgno):
+        pages.append(page(caller.orgno, None))
+    if caller.has(DCR_SUPPLIER):
+        pages.append(page(client_orgno, caller.orgno))
+    merged = {c.client_id: c for page in pages for c in page}
+    return [merged[k] for k in sorted(merged)][:limit]
+
+
+def replace_client_keys(uow: UnitOfWork, client_id: str, jwks: Sequence[tuple[str, dict[str, object]]],
+                        actor: Actor, now: datetime) -> Client:
+    """Spec §3.3: replace the whole set (≤ 5 keys, unique kids); each key expires a year after posting;
+    a key posted again keeps its `created` and is renewed."""
+    client = uow.get_client(client_id)
+    if client is None:
+        raise NotFound(f"no client {client_id}")
+    _require_active(client)
+    if len(jwks) > MAX_KEYS_PER_CLIENT:
+        raise Invalid(f"at most {MAX_KEYS_PER_CLIENT} keys per client", field="keys")
+    kids = [kid for kid, _ in jwks]
+    if len(set(kids)) != len(kids):
+        raise Invalid("each key needs its own kid", field="keys")
+    expires = now + timedelta(seconds=KEY_LIFETIME_SECONDS)
+    keys = tuple(ClientKey(kid, dict(jwk), _first_posted(client, kid, jwk, now), expires) for kid, jwk in jwks)
+    updated = replace(client, keys=keys, last_updated=now)
+    uow.put_client(updated)
+    record(uow, actor=actor, action="client.keys.replace", kind="client", key=client_id,
+           orgs=(client.client_orgno, client.supplier_orgno or ""), before=client, after=updated, now=now)
+    return updated
+
+
+def _first_posted(client: Client, kid: str, jwk: dict[str, object], now: datetime) -> datetime:
+    """When this same key (kid, n, e) was first registered on the client; `now` for a new key."""
+    old = client.key(kid)
+    same = old is not None and all(old.jwk.get(m) == jwk.get(m) for m in ("kty", "n", "e"))
+    return old.created if old is not None and same else now
+
+
+def key_set_times(client: Client) -> tuple[datetime | None, datetime | None]:
+    """Spec §3.3 set-level (created, last_updated): first registration of a current key, and last POST."""
+    if not client.keys:
+        return None, None
+    created = min(k.created for k in client.keys)
+    last = max(k.expires for k in client.keys) - timedelta(seconds=KEY_LIFETIME_SECONDS)
+    return created, last
