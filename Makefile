@@ -33,7 +33,7 @@ system-deps:
 	fi
 
 lint: deps
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts examples
 
 typecheck: deps
 	$(BIN)/mypy

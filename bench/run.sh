@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Token-endpoint benchmark: portvakt (one worker pinned to CPU 0, SQLite, durable replay store) beside the
 # crypto floor and the peer server, in one sitting. Uses the shared harness in ../shared/bench.
-# Usage: bench/run.sh [CONC="16"] [DURATION=15] [PEER=1] [SCENARIO=own|delegated]
+# Usage: [CONC="16"] [DURATION=15] [PEER=1] [SCENARIO=own|delegated] [SEED_CLIENTS=100000] bench/run.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared/bench}
@@ -19,6 +19,9 @@ WORK=$(mktemp -d)
 SPID=""
 trap '[ -n "$SPID" ] && kill $SPID 2>/dev/null; rm -rf "$WORK"' EXIT
 export PORTVAKT_DATA_DIR=$WORK/var
+if [ -n "${SEED_CLIENTS:-}" ]; then
+  "$ROOT/.venv/bin/python" "$ROOT/bench/seed_clients.py" --clients "$SEED_CLIENTS" --orgs "${SEED_ORGS:-1000}" >/dev/null
+fi
 "$ROOT/bench/seed.sh" "$WORK" > "$WORK/client.env"
 # shellcheck disable=SC1091
 . "$WORK/client.env"
@@ -33,7 +36,7 @@ taskset -c 1 "$PB/venv/bin/python" "$SHARED/crypto_floor.py" --seconds 2 --json 
 echo "== portvakt"
 URL=http://127.0.0.1:$PORT/token AUD=http://127.0.0.1:$PORT/ CLIENT_ID=$CLIENT_ID KEY=$KEY KID=$KID \
   SCOPE="$SCOPE" CONSUMER_ORG=${CONSUMER_ORG:-} SERVER_PID=$SPID CONC="$CONC" DURATION=$DURATION \
-  RESULTS_DIR=$OUT bash "$SHARED/run_jwt_bearer.sh" "portvakt-${SCENARIO:-own}"
+  RESULTS_DIR=$OUT bash "$SHARED/run_jwt_bearer.sh" "portvakt-${SCENARIO:-own}${SEED_CLIENTS:+-$SEED_CLIENTS-clients}"
 kill $SPID; SPID=""
 
 if [ "$PEER" = 1 ]; then

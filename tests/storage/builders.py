@@ -10,6 +10,8 @@ from portvakt.domain.models import (
     AuditEvent,
     Client,
     ClientKey,
+    Delegation,
+    DelegationScheme,
     DelegationSource,
     IntegrationType,
     Organisation,
@@ -103,3 +105,24 @@ def source(name: str, issuer: str | None = None, created: datetime = T0) -> Dele
     """A delegation source; its issuer defaults to a URL made from its name."""
     return DelegationSource(name=name, issuer=issuer or f"https://{name}.example/", created=created,
                             last_updated=created + timedelta(seconds=1))
+
+
+def scheme(scheme_id: str, scopes: tuple[str, ...] = ("brreg:a",), owner: str = ORG_A,
+           **overrides: Any) -> DelegationScheme:
+    """A delegation scheme of `owner` naming `scopes`, with Norwegian and English texts."""
+    fields: dict[str, Any] = {
+        "scheme_id": scheme_id, "owner_orgno": owner, "scopes": scopes,
+        "title": {"nb": f"Oppsett {scheme_id}", "en": f"Scheme {scheme_id}"},
+        "description": {"nb": "ærlig beskrivelse"}, "created": T0, "last_updated": at(1),
+    }
+    fields.update(overrides)
+    return DelegationScheme(**fields)
+
+
+def delegation(delegation_id: str, consumer: str = ORG_B, supplier: str = ORG_C, scheme_id: str = "s1",
+               created: datetime = T0, **overrides: Any) -> Delegation:
+    """A delegation of scheme `scheme_id` from `consumer` to `supplier`."""
+    fields: dict[str, Any] = {"delegation_id": delegation_id, "consumer_orgno": consumer,
+                              "supplier_orgno": supplier, "scheme_id": scheme_id, "created": created}
+    fields.update(overrides)
+    return Delegation(**fields)

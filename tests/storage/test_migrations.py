@@ -12,11 +12,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from portvakt.domain.models import Organisation
 from portvakt.storage.sql import SqlReplayCache, SqlStore, current, make_engine, upgrade
 from portvakt.storage.sql.migrate import config, head
 from portvakt.storage.sql.schema import metadata, organisations
 
-from .builders import ORG_A, source
+from .builders import ORG_A, ORG_B, ORG_C, delegation, scheme, source
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -37,7 +38,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_head_is_the_newest_revision() -> None:
-    assert head() == "0002"
+    assert head() == "0003"
 
 
 def test_upgrade_empty_database_to_head(empty_url: str) -> None:
@@ -93,7 +94,7 @@ def test_0002_keeps_the_data_and_recreates_used_grants(empty_url: str) -> None:
     _with_connection(empty_url, lambda conn: conn.execute(sa.insert(old_grants).values(
         key=b"k" * 32, expires=created)))
     upgrade(empty_url)
-    assert current(empty_url) == "0002"
+    assert current(empty_url) == head()
     store = SqlStore(empty_url)
     with store.begin() as uow:
         assert [o.orgno for o in uow.list_orgs()] == [ORG_A]
@@ -105,5 +106,31 @@ def test_0002_keeps_the_data_and_recreates_used_grants(empty_url: str) -> None:
     _with_connection(empty_url, lambda conn: command.downgrade(config(conn), "0001"))
     assert current(empty_url) == "0001"
     assert "delegation_sources" not in _tables(empty_url)
+    upgrade(empty_url)
+    assert current(empty_url) == head()
+
+
+def test_0003_adds_schemes_and_delegations_to_a_0002_database_and_back(empty_url: str) -> None:
+    """From 0002 with data: it survives, schemes and delegations work; downgrading drops just them."""
+    upgrade(empty_url, "0002")
+    store = SqlStore(empty_url)
+    with store.begin() as uow:
+        uow.put_org(Organisation(orgno=ORG_A, name="x", created=datetime(2025, 1, 1, tzinfo=UTC)))
+        uow.put_delegation_source(source("altinn"))
+    store.close()
+    upgrade(empty_url)
+    assert current(empty_url) == "0003"
+    store = SqlStore(empty_url)
+    with store.begin() as uow:
+        assert [o.orgno for o in uow.list_orgs()] == [ORG_A]
+        uow.put_scheme(scheme("s1", scopes=("brreg:a",)))
+        uow.put_delegation(delegation("d1", ORG_B, ORG_C, "s1"))
+    with store.read() as uow:
+        assert uow.has_delegation(ORG_B, ORG_C, "brreg:a") is True
+    store.close()
+    _with_connection(empty_url, lambda conn: command.downgrade(config(conn), "0002"))
+    assert current(empty_url) == "0002"
+    assert not {"delegation_schemes", "delegation_scheme_scopes", "delegations"} & _tables(empty_url)
+    assert "delegation_sources" in _tables(empty_url)
     upgrade(empty_url)
     assert current(empty_url) == head()

@@ -11,7 +11,21 @@ import sqlalchemy as sa
 from portvakt.domain.ports import Store, UnitOfWork
 from portvakt.storage.readonly import ReadOnlyError
 
-from .builders import ORG_A, ORG_B, ORG_C, access, at, client, event, org, scope, signing_key, source
+from .builders import (
+    ORG_A,
+    ORG_B,
+    ORG_C,
+    access,
+    at,
+    client,
+    delegation,
+    event,
+    org,
+    scheme,
+    scope,
+    signing_key,
+    source,
+)
 from .test_transactions import _seed, _snapshot
 
 WRITES: dict[str, Callable[[UnitOfWork], object]] = {
@@ -24,6 +38,8 @@ WRITES: dict[str, Callable[[UnitOfWork], object]] = {
     "put_delegation_source": lambda uow: uow.put_delegation_source(source("other")),
     "put_signing_key": lambda uow: uow.put_signing_key(signing_key("s9", at(9))),
     "delete_signing_key": lambda uow: uow.delete_signing_key("s1"),
+    "put_scheme": lambda uow: uow.put_scheme(scheme("scheme-1", active=False)),
+    "put_delegation": lambda uow: uow.put_delegation(delegation("del-1", scheme_id="scheme-1", revoked=at(9))),
     "append_audit": lambda uow: uow.append_audit(event("c9", (ORG_A,))),
     "record_change": lambda uow: uow.record_change("client", "c9"),
 }
@@ -31,9 +47,9 @@ TIMEOUT = 10
 
 
 def test_writes_table_covers_every_write_of_the_port() -> None:
-    """Every UnitOfWork method is a read (get_/list_) or one of WRITES: a new write cannot go untested."""
+    """Every UnitOfWork method is a read (get_/list_/has_) or one of WRITES: a new write cannot go untested."""
     methods = {name for name, value in vars(UnitOfWork).items() if callable(value) and not name.startswith("_")}
-    assert methods - set(WRITES) == {m for m in methods if m.startswith(("get_", "list_"))}
+    assert methods - set(WRITES) == {m for m in methods if m.startswith(("get_", "list_", "has_"))}
     assert set(WRITES) <= methods
 
 
@@ -46,6 +62,9 @@ def test_read_sees_what_was_committed(store: Store) -> None:
         assert uow.get_access("brreg:a", ORG_B) == access("brreg:a", ORG_B)
         assert uow.list_prefixes() == [("brreg", ORG_A)]
         assert [s.name for s in uow.list_delegation_sources()] == ["altinn"]
+        assert [s.scheme_id for s in uow.list_schemes(scope="brreg:a")] == ["scheme-1"]
+        assert [d.delegation_id for d in uow.list_delegations()] == ["del-1"]
+        assert uow.has_delegation(ORG_B, ORG_C, "brreg:a") is True
         assert [e.entity_key for e in uow.list_audit(org=ORG_A)] == ["c1"]
 
 

@@ -8,7 +8,22 @@ import pytest
 
 from portvakt.domain.ports import Store, UnitOfWork
 
-from .builders import ORG_A, ORG_B, access, at, client, event, key, org, scope, signing_key, source
+from .builders import (
+    ORG_A,
+    ORG_B,
+    ORG_C,
+    access,
+    at,
+    client,
+    delegation,
+    event,
+    key,
+    org,
+    scheme,
+    scope,
+    signing_key,
+    source,
+)
 from .conftest import Backend, RollbackError, fail_inside
 
 
@@ -20,6 +35,8 @@ def _seed(uow: UnitOfWork) -> None:
     uow.put_prefix("brreg", ORG_A)
     uow.put_delegation_source(source("altinn"))
     uow.put_signing_key(signing_key("s1", at(0)))
+    uow.put_scheme(scheme("scheme-1", scopes=("brreg:a",)))
+    uow.put_delegation(delegation("del-1", ORG_B, ORG_C, "scheme-1"))
     uow.append_audit(event("c1", (ORG_A,)))
     uow.record_change("client", "c1")
 
@@ -30,6 +47,8 @@ def _snapshot(store: Store) -> tuple[object, ...]:
                 list(uow.list_scopes(include_inactive=True)), list(uow.list_access()),
                 uow.get_prefix_owner("brreg"), uow.get_prefix_owner("skatt"), list(uow.list_prefixes()),
                 list(uow.list_delegation_sources()), list(uow.list_signing_keys()),
+                list(uow.list_schemes(include_inactive=True)), list(uow.list_schemes(scope="brreg:z")),
+                list(uow.list_delegations(include_revoked=True)), uow.has_delegation(ORG_B, ORG_C, "brreg:a"),
                 list(uow.list_audit(org=ORG_A)), list(store.changes_since(0)), store.last_change_seq())
 
 
@@ -57,6 +76,10 @@ def _overwrite_everything(uow: UnitOfWork) -> None:
     uow.put_delegation_source(source("other"))
     uow.delete_signing_key("s1")
     uow.put_signing_key(signing_key("s2", at(1)))
+    uow.put_scheme(scheme("scheme-1", scopes=("brreg:z",), active=False))
+    uow.put_scheme(scheme("scheme-2", scopes=("brreg:z",)))
+    uow.put_delegation(delegation("del-1", ORG_B, ORG_C, "scheme-1", revoked=at(2)))
+    uow.put_delegation(delegation("del-2", ORG_A, ORG_C, "scheme-2"))
     uow.append_audit(event("c2", (ORG_A,)))
     uow.record_change("client", "c2")
 

@@ -10,13 +10,18 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from portvakt.oauth.bearer import BearerValidator
+
+from .altinn import LocalTokenCheck, create_altinn_app, mount_altinn
 from .error_pages import error_index, error_page
 from .runtime import Runtime
 from .token import TokenEndpoint
 from .v1.app import create_v1
+from .v1.problems import http_problem
 from .wellknown import jwk_endpoint, metadata_endpoint
 
 log = logging.getLogger("portvakt")
@@ -34,8 +39,8 @@ async def _refresher(rt: Runtime) -> None:
             if since_purge >= PURGE_EVERY:
                 since_purge = 0.0
                 now = rt.clock.now()
-                rt.replay.purge(now)
-                rt.store.prune_changes(now - timedelta(hours=1))
+                await asyncio.to_thread(rt.replay.purge, now)
+                await asyncio.to_thread(rt.store.prune_changes, now - timedelta(hours=1))
         except Exception:
             log.exception("cache refresh failed; retrying")
 
@@ -54,8 +59,8 @@ class FastPath:
             await self.app(scope, receive, send)
 
 
-def create_app(rt: Runtime) -> FastPath:
-    """Wire the routes to one runtime."""
+def create_app(rt: Runtime, *, altinn: bool = True) -> FastPath:
+    """Wire the routes to one runtime; `altinn` also serves the Altinn side on the same store (spec §4)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,7 +82,11 @@ def create_app(rt: Runtime) -> FastPath:
     app.add_route("/errors/{code}", error_page, methods=["GET"])
     app.add_route("/healthz", _health, methods=["GET"])
     app.mount("/api/v1", create_v1(rt))
+    if altinn:
+        tokens = LocalTokenCheck(BearerValidator(rt.keyring, rt.issuer, rt.clock))
+        mount_altinn(app, create_altinn_app(rt.store, rt.clock, tokens))
     app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
     return FastPath(app, TokenEndpoint(rt))
 
 

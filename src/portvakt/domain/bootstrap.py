@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .audit import Actor
-from .models import IntegrationType, Scope, Visibility
+from .audit import Actor, record
+from .delegations import ALTINN_PREFIX, DELEGATIONS_ADMIN, DELEGATIONS_WRITE, SCHEMES_WRITE
+from .errors import Invalid
+from .models import DelegationSource, IntegrationType, Scope, Visibility
 from .orgs import add_org, assign_prefix
 from .policy import DCR_MODIFY, DCR_READ, DCR_SUPPLIER, DCR_WRITE, SCOPES_WRITE
 from .ports import UnitOfWork
@@ -39,3 +41,44 @@ def bootstrap_operator(uow: UnitOfWork, orgno: str, name: str, now: datetime) ->
                       actor, now, create=True)
             changed = True
     return changed
+
+
+ALTINN_SCOPES = {
+    SCHEMES_WRITE: "Manage the organisation's delegation schemes (Altinn side, spec §4.1 step 2)",
+    DELEGATIONS_WRITE: "Delegate the organisation's access to suppliers, and see delegations made to it",
+    DELEGATIONS_ADMIN: "Look up any delegation (the token service's check, spec §4.2)",
+}
+
+
+def bootstrap_altinn(uow: UnitOfWork, orgno: str, now: datetime, *, source_name: str = "altinn",
+                     source_issuer: str | None = None) -> bool:
+    """The Altinn side's entries (idempotent): the `altinn` prefix and scopes, and its delegation source."""
+    actor = Actor.operator("init")
+    changed = False
+    if uow.get_prefix_owner(ALTINN_PREFIX) is None:
+        assign_prefix(uow, ALTINN_PREFIX, orgno, actor, now)
+        changed = True
+    for full, description in ALTINN_SCOPES.items():
+        if uow.get_scope(full) is None:
+            sub = full.split(":", 1)[1]
+            put_scope(uow, Scope(ALTINN_PREFIX, sub, orgno, description, now, now, visibility=Visibility.PRIVATE,
+                                 allowed_integration_types=(IntegrationType.MASKINPORTEN.value,)),
+                      actor, now, create=True)
+            changed = True
+    if source_issuer is not None:
+        changed = ensure_delegation_source(uow, source_name, source_issuer, now) or changed
+    return changed
+
+
+def ensure_delegation_source(uow: UnitOfWork, name: str, issuer: str, now: datetime) -> bool:
+    """Register or update a delegation source (spec §3.4 /delegationsources); False if unchanged."""
+    before = uow.get_delegation_source(name)
+    if not name.strip() or not issuer.startswith(("https://", "http://")):
+        raise Invalid("a delegation source needs a name and an http(s) issuer URL", field="delegation_source")
+    if before is not None and before.issuer == issuer:
+        return False
+    source = DelegationSource(name, issuer, before.created if before else now, now)
+    uow.put_delegation_source(source)
+    record(uow, actor=Actor.operator("init"), action="delegationsource.put", kind="delegationsource", key=name,
+           orgs=(), before=before, after=source, now=now)
+    return True

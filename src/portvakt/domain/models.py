@@ -179,6 +179,39 @@ class DelegationSource:
 
 
 @dataclass(frozen=True, slots=True)
+class DelegationScheme:
+    """An API provider's delegable API (Altinn "delegeringsoppsett", spec §4.1 step 2): names its scopes."""
+
+    scheme_id: str
+    owner_orgno: str
+    scopes: tuple[str, ...]
+    title: dict[str, str]
+    description: dict[str, str]
+    created: datetime
+    last_updated: datetime
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    """A consumer gives a scheme to a supplier (spec §4.1 step 5); revoking keeps the row (history)."""
+
+    delegation_id: str
+    consumer_orgno: str
+    supplier_orgno: str
+    scheme_id: str
+    created: datetime
+    created_by: str | None = None
+    revoked: datetime | None = None
+    revoked_by: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Not revoked."""
+        return self.revoked is None
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """An entry of the change feed: an entity kind and key that caches must reload."""
 

@@ -9,11 +9,13 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from portvakt.domain.clock import SystemClock
-from portvakt.domain.errors import Conflict
+from portvakt.domain.errors import Conflict, NotFound
 from portvakt.domain.models import (
     AuditEvent,
     Change,
     Client,
+    Delegation,
+    DelegationScheme,
     DelegationSource,
     IntegrationType,
     Organisation,
@@ -35,13 +37,15 @@ class _State:
     prefixes: dict[str, str] = dataclasses.field(default_factory=dict)
     signing_keys: dict[str, SigningKey] = dataclasses.field(default_factory=dict)
     delegation_sources: dict[str, DelegationSource] = dataclasses.field(default_factory=dict)
+    schemes: dict[str, DelegationScheme] = dataclasses.field(default_factory=dict)
+    delegations: dict[str, Delegation] = dataclasses.field(default_factory=dict)
     audit: list[AuditEvent] = dataclasses.field(default_factory=list)
     changes: list[Change] = dataclasses.field(default_factory=list)
 
     def copy(self) -> _State:
         return _State(dict(self.orgs), dict(self.clients), dict(self.scopes), dict(self.access),
                       dict(self.prefixes), dict(self.signing_keys), dict(self.delegation_sources),
-                      list(self.audit), list(self.changes))
+                      dict(self.schemes), dict(self.delegations), list(self.audit), list(self.changes))
 
 
 class MemoryUnitOfWork:
@@ -151,6 +155,47 @@ class MemoryUnitOfWork:
     @writes
     def delete_signing_key(self, kid: str) -> None:
         self.state.signing_keys.pop(kid, None)
+
+    def get_scheme(self, scheme_id: str) -> DelegationScheme | None:
+        return self.state.schemes.get(scheme_id)
+
+    @writes
+    def put_scheme(self, scheme: DelegationScheme) -> None:
+        self.state.schemes[scheme.scheme_id] = scheme
+
+    def list_schemes(self, *, owner_orgno: str | None = None, scope: str | None = None,
+                     include_inactive: bool = False) -> Sequence[DelegationScheme]:
+        found = [s for s in self.state.schemes.values()
+                 if (owner_orgno is None or s.owner_orgno == owner_orgno)
+                 and (scope is None or scope in s.scopes)
+                 and (include_inactive or s.active)]
+        return sorted(found, key=lambda s: s.scheme_id)
+
+    def get_delegation(self, delegation_id: str) -> Delegation | None:
+        return self.state.delegations.get(delegation_id)
+
+    @writes
+    def put_delegation(self, delegation: Delegation) -> None:
+        if delegation.scheme_id not in self.state.schemes:
+            raise NotFound(f"no delegation scheme {delegation.scheme_id}")
+        self.state.delegations[delegation.delegation_id] = delegation
+
+    def list_delegations(self, *, consumer_orgno: str | None = None, supplier_orgno: str | None = None,
+                         scheme_id: str | None = None, include_revoked: bool = False) -> Sequence[Delegation]:
+        found = [d for d in self.state.delegations.values()
+                 if (consumer_orgno is None or d.consumer_orgno == consumer_orgno)
+                 and (supplier_orgno is None or d.supplier_orgno == supplier_orgno)
+                 and (scheme_id is None or d.scheme_id == scheme_id)
+                 and (include_revoked or d.active)]
+        return sorted(found, key=lambda d: (d.created, d.delegation_id))
+
+    def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
+        for d in self.state.delegations.values():
+            if d.consumer_orgno == consumer_orgno and d.supplier_orgno == supplier_orgno and d.active:
+                scheme = self.state.schemes.get(d.scheme_id)
+                if scheme is not None and scheme.active and scope in scheme.scopes:
+                    return True
+        return False
 
     @writes
     def append_audit(self, event: AuditEvent) -> None:

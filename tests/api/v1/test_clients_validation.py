@@ -119,10 +119,15 @@ def test_list_query_rule(api: Api, query: str, field: str) -> None:
     invalid(api("GET", f"/clients?{query}", VENDOR), field)
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"[]", b'"x"', b"null"])
+@pytest.mark.parametrize("content", [b"[]", b'"x"', b"null"])
 def test_body_that_is_not_an_object_is_400(api: Api, content: bytes) -> None:
     r = api("POST", "/clients", VENDOR, (WRITE,), content=content, headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["type"] == "/problems/invalid"
+
+
+def test_body_that_is_not_json_is_400_malformed(api: Api) -> None:
+    r = api("POST", "/clients", VENDOR, (WRITE,), content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["type"] == "/problems/malformed"
 
 
 def test_kept_scope_that_became_inaccessible_does_not_block_other_changes(api: Api, world: World) -> None:

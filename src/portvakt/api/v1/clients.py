@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import TypeAdapter
 
 from portvakt.domain.clients import (
     ClientFields,
@@ -78,18 +79,19 @@ def _server_set(body: ClientBase, current: Client | None, supplier_orgno: str | 
 
 
 _LINK = {"Link": {"description": 'RFC 8288 `<...>; rel="next"` if there is more', "schema": {"type": "string"}}}
+_CLIENT_LIST = TypeAdapter(list[ClientOut])
 _LOCATION = {"Location": {"description": "The new client's URL", "schema": {"type": "string"}}}
 
 
 @router.get("/clients", response_model=list[ClientOut], summary="List client registrations",
             responses={200: {"headers": _LINK}, **responses("invalid", "forbidden")})
-def list_clients(request: Request, response: Response, caller: CallerDep,
+def list_clients(request: Request, caller: CallerDep,
                  integration_type: IntegrationType | None = None,
                  client_orgno: Annotated[str | None, Query(description="Narrow to one owner org")] = None,
                  inactive: Annotated[bool, Query(description="Include deactivated clients")] = False,
                  limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
                  after: Annotated[str | None, Query(pattern=CLIENT_ID_PATTERN, description="Last client_id")] = None,
-                 ) -> list[ClientOut]:
+                 ) -> Response:
     """Spec §3.2 GET /clients: own clients and supplied ones, by client_id; next page in `Link` (RFC 8288)."""
     require(caller, *CLIENT_SCOPES)
     if client_orgno is not None:
@@ -97,11 +99,14 @@ def list_clients(request: Request, response: Response, caller: CallerDep,
     with reading(request) as uow:
         found = list_visible_clients(uow, caller, client_orgno=client_orgno, integration_type=integration_type,
                                      include_inactive=inactive, after=after, limit=limit + 1)
+    headers: dict[str, str] = {}
     if len(found) > limit:
         found = found[:limit]
         nxt = request.url.include_query_params(after=found[-1].client_id, limit=limit)
-        response.headers["link"] = f'<{nxt}>; rel="next"'
-    return [client_out(c) for c in found]
+        headers["link"] = f'<{nxt}>; rel="next"'
+    # Serialized once here; returning the models would make FastAPI validate them a second time.
+    body = _CLIENT_LIST.dump_json([client_out(c) for c in found])
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.post("/clients", response_model=ClientOut, status_code=201, summary="Register a client",

@@ -66,6 +66,8 @@ def problem(kind: str, detail: str | None = None, *, errors: list[FieldError] | 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
     errs = exc.errors() if isinstance(exc, RequestValidationError) else []
+    if any(e.get("type") == "json_invalid" for e in errs):
+        return problem("malformed", "the body is not valid JSON")
     fields = [FieldError(field=".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
                          message=str(e.get("msg", "invalid"))) for e in errs]
     return problem("invalid", "the request does not match the schema", errors=fields)
@@ -84,7 +86,8 @@ def _own(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.kind, exc.detail, headers=exc.headers)
 
 
-def _http(request: Request, exc: Exception) -> JSONResponse:
+def http_problem(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's HTTP errors (unknown path, wrong method) as problems."""
     assert isinstance(exc, StarletteHTTPException)
     kind = {404: "not-found", 405: "method-not-allowed", 415: "unsupported-media-type",
             401: "unauthorized", 403: "forbidden", 409: "conflict"}.get(exc.status_code, "malformed")
@@ -96,13 +99,32 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem("server-error", "something unexpected went wrong; the operator can find it in the log")
 
 
+def drop_default_422(app: FastAPI) -> None:
+    """FastAPI documents 422 on every operation; this API answers 400 problems instead (RFC 9457)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = original()
+            for path in doc.get("paths", {}).values():
+                for operation in path.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                doc.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
     """Every error of the API becomes a problem+json response."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(ProblemError, _own)
-    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(Exception, _unexpected)
+    drop_default_422(app)
 
 
 def responses(*kinds: str) -> dict[int | str, dict[str, Any]]:

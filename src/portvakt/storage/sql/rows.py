@@ -12,6 +12,8 @@ from portvakt.domain.models import (
     AuditEvent,
     Client,
     ClientKey,
+    Delegation,
+    DelegationScheme,
     DelegationSource,
     IntegrationType,
     Organisation,
@@ -138,3 +140,38 @@ def delegation_source_values(source: DelegationSource) -> Values:
 def to_delegation_source(row: Row[Any]) -> DelegationSource:
     """A delegation source from its row."""
     return DelegationSource(name=row.name, issuer=row.issuer, created=row.created, last_updated=row.last_updated)
+
+
+_SCHEME_SCALARS = ("scheme_id", "owner_orgno", "created", "last_updated", "active")
+_DELEGATION_FIELDS = ("delegation_id", "consumer_orgno", "supplier_orgno", "scheme_id", "created", "created_by",
+                      "revoked", "revoked_by")
+
+
+def scheme_values(scheme: DelegationScheme) -> Values:
+    """Row values of a delegation scheme (its scopes also go to delegation_scheme_scopes)."""
+    values = {name: getattr(scheme, name) for name in _SCHEME_SCALARS}
+    values.update(scopes=list(scheme.scopes), title=dict(scheme.title), description=dict(scheme.description))
+    return values
+
+
+def scheme_scope_values(scheme: DelegationScheme) -> list[Values]:
+    """Rows of the scopes a scheme names (each once)."""
+    return [{"scheme_id": scheme.scheme_id, "scope": s} for s in dict.fromkeys(scheme.scopes)]
+
+
+def to_scheme(row: Row[Any]) -> DelegationScheme:
+    """A delegation scheme from its row."""
+    m = row._mapping
+    return DelegationScheme(**{name: m[name] for name in _SCHEME_SCALARS}, scopes=tuple(m["scopes"]),
+                            title=dict(m["title"]), description=dict(m["description"]))
+
+
+def delegation_values(delegation: Delegation) -> Values:
+    """Row values of a delegation."""
+    return {name: getattr(delegation, name) for name in _DELEGATION_FIELDS}
+
+
+def to_delegation(row: Row[Any]) -> Delegation:
+    """A delegation from its row."""
+    m = row._mapping
+    return Delegation(**{name: m[name] for name in _DELEGATION_FIELDS})

@@ -125,6 +125,45 @@ delegation_sources = sa.Table(
     sa.UniqueConstraint("issuer", name="uq_delegation_sources_issuer"),
 )
 
+delegation_schemes = sa.Table(
+    "delegation_schemes", metadata,
+    sa.Column("scheme_id", Key, primary_key=True),
+    sa.Column("owner_orgno", Key, nullable=False),
+    sa.Column("scopes", sa.JSON(), nullable=False),
+    sa.Column("title", sa.JSON(), nullable=False),
+    sa.Column("description", sa.JSON(), nullable=False),
+    _ts("created"),
+    _ts("last_updated"),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Index("ix_delegation_schemes_owner_orgno", "owner_orgno", "scheme_id"),
+)
+
+# One row per scope a scheme names (schemes.scopes keeps their order): "schemes naming X" is an index lookup,
+# and the primary key answers "does scheme S name X" for has_delegation.
+delegation_scheme_scopes = sa.Table(
+    "delegation_scheme_scopes", metadata,
+    sa.Column("scheme_id", Key, sa.ForeignKey("delegation_schemes.scheme_id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("scope", Key, primary_key=True),
+    sa.Index("ix_delegation_scheme_scopes_scope", "scope", "scheme_id"),
+)
+
+# Revoking keeps the row. has_delegation looks up (supplier, consumer), then each scheme by primary key.
+delegations = sa.Table(
+    "delegations", metadata,
+    sa.Column("delegation_id", Key, primary_key=True),
+    sa.Column("consumer_orgno", Key, nullable=False),
+    sa.Column("supplier_orgno", Key, nullable=False),
+    sa.Column("scheme_id", Key, sa.ForeignKey("delegation_schemes.scheme_id"), nullable=False),
+    _ts("created"),
+    sa.Column("created_by", sa.Text(), nullable=True),
+    _ts("revoked", nullable=True),
+    sa.Column("revoked_by", sa.Text(), nullable=True),
+    sa.Index("ix_delegations_supplier_consumer", "supplier_orgno", "consumer_orgno"),
+    sa.Index("ix_delegations_consumer_orgno", "consumer_orgno"),
+    sa.Index("ix_delegations_scheme_id", "scheme_id"),
+)
+
 signing_keys = sa.Table(
     "signing_keys", metadata,
     sa.Column("kid", Key, primary_key=True),

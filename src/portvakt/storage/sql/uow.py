@@ -12,11 +12,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from portvakt.domain.errors import Conflict
+from portvakt.domain.errors import Conflict, NotFound
 from portvakt.domain.models import (
     AuditEvent,
     Client,
     ClientKey,
+    Delegation,
+    DelegationScheme,
     DelegationSource,
     IntegrationType,
     Organisation,
@@ -33,7 +35,10 @@ from .schema import (
     changes,
     client_keys,
     clients,
+    delegation_scheme_scopes,
+    delegation_schemes,
     delegation_sources,
+    delegations,
     organisations,
     prefixes,
     scope_access,
@@ -100,7 +105,28 @@ class SqlUnitOfWork:
             query = query.where(c.active.is_(True))
         if after_client_id is not None:
             query = query.where(c.client_id > after_client_id)
-        return self._with_keys(self._conn.execute(query).all())
+        return self._page_with_keys(query)
+
+    def _page_with_keys(self, query: sa.Select[Any]) -> list[Client]:
+        """A page of clients joined with their keys: one statement, one round trip."""
+        page, k = query.subquery("page"), client_keys.c
+        joined = (sa.select(page, k.kid.label("k_kid"), k.jwk.label("k_jwk"), k.created.label("k_created"),
+                            k.expires.label("k_expires"))
+                  .select_from(page.outerjoin(client_keys, k.client_id == page.c.client_id))
+                  .order_by(page.c.client_id, k.position))
+        found: list[Client] = []
+        current: sa.Row[Any] | None = None
+        keys: list[ClientKey] = []
+        for row in self._conn.execute(joined).all():
+            if current is None or row.client_id != current.client_id:
+                if current is not None:
+                    found.append(rows.to_client(current, keys))
+                current, keys = row, []
+            if row.k_kid is not None:
+                keys.append(ClientKey(kid=row.k_kid, jwk=row.k_jwk, created=row.k_created, expires=row.k_expires))
+        if current is not None:
+            found.append(rows.to_client(current, keys))
+        return found
 
     def _with_keys(self, client_rows: Sequence[sa.Row[Any]]) -> list[Client]:
         """Attach the key sets of a page of clients, loaded with one query."""
@@ -200,6 +226,69 @@ class SqlUnitOfWork:
     @writes
     def delete_signing_key(self, kid: str) -> None:
         self._conn.execute(sa.delete(signing_keys).where(signing_keys.c.kid == kid))
+
+    def get_scheme(self, scheme_id: str) -> DelegationScheme | None:
+        query = sa.select(delegation_schemes).where(delegation_schemes.c.scheme_id == scheme_id)
+        row = self._conn.execute(query).first()
+        return rows.to_scheme(row) if row else None
+
+    @writes
+    def put_scheme(self, scheme: DelegationScheme) -> None:
+        self._upsert(delegation_schemes, rows.scheme_values(scheme))
+        ss = delegation_scheme_scopes.c
+        self._conn.execute(sa.delete(delegation_scheme_scopes).where(ss.scheme_id == scheme.scheme_id))
+        if scheme.scopes:
+            self._conn.execute(sa.insert(delegation_scheme_scopes), rows.scheme_scope_values(scheme))
+
+    def list_schemes(self, *, owner_orgno: str | None = None, scope: str | None = None,
+                     include_inactive: bool = False) -> Sequence[DelegationScheme]:
+        s, ss = delegation_schemes.c, delegation_scheme_scopes.c
+        query = sa.select(delegation_schemes)
+        if scope is not None:  # in ix_delegation_scheme_scopes_scope order: no sort
+            query = (query.join(delegation_scheme_scopes, ss.scheme_id == s.scheme_id).where(ss.scope == scope)
+                     .order_by(ss.scheme_id))
+        else:
+            query = query.order_by(s.scheme_id)
+        if owner_orgno is not None:
+            query = query.where(s.owner_orgno == owner_orgno)
+        if not include_inactive:
+            query = query.where(s.active.is_(True))
+        return [rows.to_scheme(r) for r in self._conn.execute(query)]
+
+    def get_delegation(self, delegation_id: str) -> Delegation | None:
+        query = sa.select(delegations).where(delegations.c.delegation_id == delegation_id)
+        row = self._conn.execute(query).first()
+        return rows.to_delegation(row) if row else None
+
+    @writes
+    def put_delegation(self, delegation: Delegation) -> None:
+        s = delegation_schemes.c
+        if self._conn.execute(sa.select(s.scheme_id).where(s.scheme_id == delegation.scheme_id)).first() is None:
+            raise NotFound(f"no delegation scheme {delegation.scheme_id}")
+        self._upsert(delegations, rows.delegation_values(delegation))
+
+    def list_delegations(self, *, consumer_orgno: str | None = None, supplier_orgno: str | None = None,
+                         scheme_id: str | None = None, include_revoked: bool = False) -> Sequence[Delegation]:
+        d = delegations.c
+        query = sa.select(delegations).order_by(d.created, d.delegation_id)
+        for column, wanted in ((d.consumer_orgno, consumer_orgno), (d.supplier_orgno, supplier_orgno),
+                               (d.scheme_id, scheme_id)):
+            if wanted is not None:
+                query = query.where(column == wanted)
+        if not include_revoked:
+            query = query.where(d.revoked.is_(None))
+        return [rows.to_delegation(r) for r in self._conn.execute(query)]
+
+    def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
+        """One statement: the (supplier, consumer) index, then each scheme and its scope by primary key."""
+        d, s, ss = delegations.c, delegation_schemes.c, delegation_scheme_scopes.c
+        found = (sa.select(sa.literal(1))
+                 .select_from(delegations)
+                 .join(delegation_schemes, s.scheme_id == d.scheme_id)
+                 .join(delegation_scheme_scopes, sa.and_(ss.scheme_id == d.scheme_id, ss.scope == scope))
+                 .where(d.supplier_orgno == supplier_orgno, d.consumer_orgno == consumer_orgno,
+                        d.revoked.is_(None), s.active.is_(True)))
+        return bool(self._conn.execute(sa.select(found.exists())).scalar())
 
     @writes
     def append_audit(self, event: AuditEvent) -> None:

@@ -1,0 +1,66 @@
+"""The Altinn side as an ASGI app: its routers, problem details and OpenAPI document (spec §4).
+
+It serves full paths (/maskinporten-api/..., /accessmanagement/...), so the same app runs as its own
+process or inside the token service's app via `mount_altinn`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from portvakt.domain.ports import Clock, Store
+
+from ..v1 import problems
+from . import delegations, lookup, schemes
+from .auth import TokenCheck, TokenCheckUnavailable, unavailable
+from .deps import AltinnContext
+
+PREFIXES = ("/maskinporten-api/", "/accessmanagement/")
+OPENAPI = "/accessmanagement/openapi.json"
+
+
+def create_altinn_app(store: Store, clock: Clock, tokens: TokenCheck) -> FastAPI:
+    """The Altinn side on `store`, authenticating callers with `tokens` (Local- or RemoteTokenCheck)."""
+    app = FastAPI(title="portvakt Altinn side", version="1",
+                  description="Delegation schemes, delegations and the lookup the token service asks "
+                              "(Maskinporten API delegation). Authenticate with an access token carrying "
+                              "altinn:maskinporten/... scopes.",
+                  openapi_url=OPENAPI, docs_url="/accessmanagement/docs", redoc_url=None)
+    app.state.altinn = AltinnContext(store=store, clock=clock, tokens=tokens)
+    problems.install(app)
+    app.add_exception_handler(TokenCheckUnavailable, unavailable)
+    app.include_router(schemes.router)
+    app.include_router(delegations.router)
+    app.include_router(lookup.router)
+    return app
+
+
+class AltinnRoute(BaseRoute):
+    """Hands every request under the Altinn prefixes to the Altinn app, path unchanged."""
+
+    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = PREFIXES) -> None:
+        self.app = app
+        self.prefixes = prefixes
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """A full match for an http request whose path starts with one of the prefixes."""
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith(self.prefixes):
+            return Match.FULL, {}
+        return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        """Not used: the Altinn app builds its own URLs."""
+        raise NotImplementedError
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the Altinn app on the unchanged request."""
+        await self.app(scope, receive, send)
+
+
+def mount_altinn(app: FastAPI, altinn: ASGIApp) -> None:
+    """Serve the Altinn app's paths from `app` (one process: token service and Altinn side together)."""
+    app.router.routes.append(AltinnRoute(altinn))
