@@ -30,13 +30,20 @@ def bootstrap_operator(uow: UnitOfWork, orgno: str, name: str, now: datetime) ->
     if uow.get_org(orgno) is None:
         add_org(uow, orgno, name, actor, now)
         changed = True
-    if uow.get_prefix_owner(ADMIN_PREFIX) is None:
-        assign_prefix(uow, ADMIN_PREFIX, orgno, actor, now)
+    return _ensure_private_scopes(uow, ADMIN_PREFIX, ADMIN_SCOPES, orgno, actor, now) or changed
+
+
+def _ensure_private_scopes(uow: UnitOfWork, prefix: str, wanted: dict[str, str], orgno: str, actor: Actor,
+                           now: datetime) -> bool:
+    """The operator's prefix and its PRIVATE, maskinporten-only scopes, made where missing."""
+    changed = False
+    if uow.get_prefix_owner(prefix) is None:
+        assign_prefix(uow, prefix, orgno, actor, now)
         changed = True
-    for full, description in ADMIN_SCOPES.items():
+    for full, description in wanted.items():
         if uow.get_scope(full) is None:
             sub = full.split(":", 1)[1]
-            put_scope(uow, Scope(ADMIN_PREFIX, sub, orgno, description, now, now, visibility=Visibility.PRIVATE,
+            put_scope(uow, Scope(prefix, sub, orgno, description, now, now, visibility=Visibility.PRIVATE,
                                  allowed_integration_types=(IntegrationType.MASKINPORTEN.value,)),
                       actor, now, create=True)
             changed = True
@@ -55,16 +62,7 @@ def bootstrap_altinn(uow: UnitOfWork, orgno: str, now: datetime, *, source_name:
     """The Altinn side's entries (idempotent): the `altinn` prefix and scopes, and its delegation source."""
     actor = Actor.operator("init")
     changed = False
-    if uow.get_prefix_owner(ALTINN_PREFIX) is None:
-        assign_prefix(uow, ALTINN_PREFIX, orgno, actor, now)
-        changed = True
-    for full, description in ALTINN_SCOPES.items():
-        if uow.get_scope(full) is None:
-            sub = full.split(":", 1)[1]
-            put_scope(uow, Scope(ALTINN_PREFIX, sub, orgno, description, now, now, visibility=Visibility.PRIVATE,
-                                 allowed_integration_types=(IntegrationType.MASKINPORTEN.value,)),
-                      actor, now, create=True)
-            changed = True
+    changed = _ensure_private_scopes(uow, ALTINN_PREFIX, ALTINN_SCOPES, orgno, actor, now) or changed
     if source_issuer is not None:
         changed = ensure_delegation_source(uow, source_name, source_issuer, now) or changed
     return changed
