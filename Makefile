@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 PG_BIN := /usr/lib/postgresql/15/bin
 export PORTVAKT_DATA_DIR ?= ./var
 
@@ -13,7 +14,7 @@ run: deps
 
 test: deps system-deps lint typecheck imports unit
 
-deps: $(STAMP)
+deps: $(STAMP) $(NPM_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,11 +23,19 @@ $(STAMP): pyproject.toml constraints.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# Debian packages the tests need: PostgreSQL 15 (throwaway clusters) and Redis.
+# Designsystemet's CSS for the portal: `npm ci` only when node_modules is missing or package*.json changed.
+$(NPM_STAMP): package.json package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -f node_modules/.installed-*
+	touch $@
+
+# Debian packages the tests need: PostgreSQL 15 (throwaway clusters), Redis, and Chromium (browser tests).
 system-deps:
 	@missing=""; \
 	test -x $(PG_BIN)/initdb || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

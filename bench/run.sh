@@ -18,7 +18,8 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d)
 SPID=""
 trap '[ -n "$SPID" ] && kill $SPID 2>/dev/null; rm -rf "$WORK"' EXIT
-export PORTVAKT_DATA_DIR=$WORK/var
+export PORTVAKT_DATA_DIR=$WORK/var PORTVAKT_PORT=$PORT
+[ "${SCENARIO:-own}" = delegated ] && CONSUMER_ORG=${CONSUMER_ORG:-310838128}
 if [ -n "${SEED_CLIENTS:-}" ]; then
   "$ROOT/.venv/bin/python" "$ROOT/bench/seed_clients.py" --clients "$SEED_CLIENTS" --orgs "${SEED_ORGS:-1000}" >/dev/null
 fi

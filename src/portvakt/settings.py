@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +27,59 @@ class SigningSettings(BaseModel):
         None, description="passphrase that encrypts signing keys at rest; default: a file in data_dir")
 
 
+class AltinnSettings(BaseModel):
+    """Where the token service asks about delegations (spec §4.2), and what the Altinn side trusts."""
+
+    url: str | None = Field(None, description="a remote Altinn side's base URL; default: this server's own registry")
+    token_issuer: str | None = Field(
+        None, description="run as the Altinn side alone: the token service whose tokens callers bring")
+    positive_cache_seconds: float = Field(30, ge=0, le=30, description="how long a found delegation is trusted")
+    negative_cache_seconds: float = Field(3, ge=0, le=5, description="how long a missing delegation is trusted")
+    timeout_seconds: float = Field(2, gt=0, le=30, description="per request to a remote Altinn side")
+
+
+class PortalSettings(BaseModel):
+    """The web portal (issue 5): the APIs it calls with its own client, its cookies and login limits."""
+
+    api_url: str | None = Field(None, description="base URL serving /token and /api/v1; default: this server")
+    altinn_url: str | None = Field(None, description="base URL of the Altinn side; default: api_url")
+    client_id: str = Field("portvakt-portal", description="the portal's own client at the token service")
+    key_file: Path | None = Field(None, description="its private key (PEM); default: <data_dir>/portal-client-key.pem")
+    kid: str | None = Field(None, description="its key's kid; default: the key's RFC 7638 thumbprint")
+    session_secret: SecretStr | None = Field(
+        None, description="HMAC key of CSRF tokens; default: random per start (set it to share across restarts)")
+    secure_cookies: bool = Field(True, description="Secure cookies; turn off only for plain-http dev off localhost")
+    dev_mode: bool | None = Field(None, description="serve /portal/dev/sms (the SMS outbox); default: with --demo")
+    default_language: Literal["nb", "en"] = "nb"
+    session_idle_seconds: int = Field(1800, ge=60, description="a session ends after this long unused")
+    session_max_seconds: int = Field(28800, ge=60, description="and at the latest this long after login")
+    login_max_failures: int = Field(5, ge=1, description="failed logins per username in the window before 429")
+    login_max_failures_per_ip: int = Field(20, ge=1, description="failed logins per client IP in the window")
+    login_window_seconds: int = Field(300, ge=1, description="the login rate-limit window")
+    assets_dir: Path | None = Field(
+        None, description="the folder holding node_modules/@digdir (Designsystemet); default: found by looking")
+    timeout_seconds: float = Field(10, gt=0, le=60, description="per request to the APIs")
+
+
+Role = Literal["token", "altinn", "portal"]
+ALL_ROLES: tuple[Role, ...] = ("token", "altinn", "portal")
+
+
+class SmsSettings(BaseModel):
+    """The SMS gateway (issue 5 §5): the dev outbox, or an HTTP provider that takes a JSON POST."""
+
+    provider: Literal["outbox", "http"] = Field("outbox", description="outbox: in memory, on /portal/dev/sms")
+    url: str | None = Field(None, description="the HTTP provider's endpoint (provider http)")
+    username: str | None = Field(None, description="Basic auth user for the provider")
+    password: SecretStr | None = Field(None, description="Basic auth password for the provider")
+    bearer_token: SecretStr | None = Field(None, description="Bearer token for the provider (instead of Basic auth)")
+    body_template: dict[str, Any] = Field(
+        default_factory=lambda: {"to": "{to}", "message": "{text}", "from": "{sender}"},
+        description='JSON body; "{to}", "{text}" and "{sender}" are substituted in string values')
+    sender: str = Field("portvakt", description="sender name or number, the template's {sender}")
+    timeout_seconds: float = Field(5, gt=0, le=60, description="per request to the provider")
+
+
 class Settings(BaseSettings):
     """Everything portvakt reads from its environment, with documented defaults."""
 
@@ -44,8 +97,12 @@ class Settings(BaseSettings):
     operator_orgno: str = Field("991825827", description="the operating organisation; owns the admin scopes")
     operator_name: str = "Digitaliseringsdirektoratet"
     log_level: str = "INFO"
+    roles: list[Role] = Field(list(ALL_ROLES), description="what this process serves (`serve --only`)")
     token: TokenSettings = TokenSettings()
+    altinn: AltinnSettings = AltinnSettings()
+    portal: PortalSettings = PortalSettings()
     signing: SigningSettings = SigningSettings()
+    sms: SmsSettings = SmsSettings()
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under the data directory."""

@@ -1,4 +1,4 @@
-"""bootstrap_altinn: the `altinn` prefix, its three PRIVATE maskinporten scopes and the delegation source."""
+"""bootstrap_altinn: the `altinn` prefix, its PRIVATE maskinporten scopes and the delegation source."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from portvakt.domain.clock import FixedClock
 from portvakt.domain.delegations import DELEGATIONS_ADMIN, DELEGATIONS_WRITE, SCHEMES_WRITE
 from portvakt.domain.errors import Invalid
 from portvakt.domain.models import Visibility
+from portvakt.domain.policy import PORTAL
 from portvakt.storage.memory import MemoryStore
 from tests.conftest import OPERATOR
 
@@ -17,7 +18,7 @@ def test_creates_prefix_scopes_and_source_once(store: MemoryStore, clock: FixedC
     with store.begin() as uow:
         assert bootstrap_altinn(uow, OPERATOR, clock.now(), source_issuer="https://altinn.test/")
         assert not bootstrap_altinn(uow, OPERATOR, clock.now(), source_issuer="https://altinn.test/")
-    assert set(ALTINN_SCOPES) == {SCHEMES_WRITE, DELEGATIONS_WRITE, DELEGATIONS_ADMIN}
+    assert set(ALTINN_SCOPES) == {SCHEMES_WRITE, DELEGATIONS_WRITE, DELEGATIONS_ADMIN, PORTAL}
     with store.read() as uow:
         assert uow.get_prefix_owner("altinn") == OPERATOR
         for name in ALTINN_SCOPES:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 
 from portvakt.jose import PrivateKeyHandle, Signer
@@ -33,19 +34,20 @@ def free_port() -> int:
 class Server:
     """One `portvakt serve` process on 127.0.0.1 with its own data dir."""
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
-        self.port = free_port()
+    def __init__(self, data_dir: Path, *args: str, ready: str = "jwk", env: dict[str, str] | None = None,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log = data_dir / f"server-{self.port}.log"
-        env = {**os.environ, "PORTVAKT_DATA_DIR": str(data_dir)}
+        self.env = {**os.environ, "PORTVAKT_DATA_DIR": str(data_dir), **(env or {})}
         with self.log.open("w") as out:
-            self.proc = subprocess.Popen([str(BIN), "serve", "--port", str(self.port), *args], env=env,
+            self.proc = subprocess.Popen([str(BIN), "serve", "--port", str(self.port), *args], env=self.env,
                                          stdout=out, stderr=subprocess.STDOUT, cwd=data_dir.parent)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}jwk", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{ready}", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -128,18 +130,26 @@ def test_replay_is_refused_across_two_workers(registry: tuple[Path, str, Private
         server.stop()
 
 
-def test_demo_prints_a_command_that_gets_a_token(tmp_path: Path) -> None:
+def test_demo_prints_commands_that_get_a_token_and_a_delegated_one(tmp_path: Path) -> None:
     server = Server(tmp_path / "var", "--demo")
     try:
         deadline = time.monotonic() + 10
-        while "portvakt token" not in server.log.read_text() and time.monotonic() < deadline:
+        while "--consumer-org" not in server.log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
-        line = next(ln for ln in server.log.read_text().splitlines() if " token --issuer " in ln)
-        argv = shlex.split(line.strip())
-        argv[0] = str(BIN) if not Path(argv[0]).is_absolute() else argv[0]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
-        assert done.returncode == 0, done.stderr
-        body = json.loads(done.stdout)
-        assert body["token_type"] == "Bearer" and body["access_token"].count(".") == 2
+        lines = [ln for ln in server.log.read_text().splitlines() if " token --issuer " in ln]
+        assert len(lines) == 2 and "--consumer-org" in lines[1]
+        claims = []
+        for line in lines:
+            argv = shlex.split(line.strip())
+            argv[0] = str(BIN) if not Path(argv[0]).is_absolute() else argv[0]
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
+            assert done.returncode == 0, done.stderr
+            body = json.loads(done.stdout)
+            assert body["token_type"] == "Bearer" and body["access_token"].count(".") == 2
+            claims.append(jwt.decode(body["access_token"], options={"verify_signature": False}))
+        assert "supplier" not in claims[0]
+        assert claims[1]["consumer"]["ID"] == "0192:310838128"
+        assert claims[1]["supplier"]["ID"] == "0192:314330897"
+        assert claims[1]["delegation_source"] == server.url
     finally:
         server.stop()

@@ -15,6 +15,9 @@ from portvakt.domain.models import (
     DelegationSource,
     IntegrationType,
     Organisation,
+    Person,
+    PersonRole,
+    PortalRole,
     Scope,
     ScopeAccess,
     SigningKey,
@@ -126,3 +129,17 @@ def delegation(delegation_id: str, consumer: str = ORG_B, supplier: str = ORG_C,
                               "supplier_orgno": supplier, "scheme_id": scheme_id, "created": created}
     fields.update(overrides)
     return Delegation(**fields)
+
+
+def role(orgno: str = ORG_A, kind: PortalRole = PortalRole.INTEGRATION_RESPONSIBLE) -> PersonRole:
+    """A portal role of `kind` for `orgno`."""
+    return PersonRole(orgno, kind)
+
+
+def person(username: str, roles: tuple[PersonRole, ...] = (), **overrides: Any) -> Person:
+    """A portal account with an (opaque) argon2-looking hash and the given roles."""
+    fields: dict[str, Any] = {"username": username, "name": f"Person {username}", "mobile": "+4790000001",
+                              "password_hash": f"$argon2id$v=19$m=8,t=1,p=1$c2FsdA${username}",
+                              "roles": roles, "created": T0, "updated": at(1)}
+    fields.update(overrides)
+    return Person(**fields)

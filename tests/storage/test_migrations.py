@@ -15,9 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from portvakt.domain.models import Organisation
 from portvakt.storage.sql import SqlReplayCache, SqlStore, current, make_engine, upgrade
 from portvakt.storage.sql.migrate import config, head
-from portvakt.storage.sql.schema import metadata, organisations
+from portvakt.storage.sql.schema import UtcDateTime, metadata, organisations
 
-from .builders import ORG_A, ORG_B, ORG_C, delegation, scheme, source
+from .builders import ORG_A, ORG_B, ORG_C, delegation, person, role, scheme, source
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -38,7 +38,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_head_is_the_newest_revision() -> None:
-    assert head() == "0003"
+    assert head() == "0004"
 
 
 def test_upgrade_empty_database_to_head(empty_url: str) -> None:
@@ -118,7 +118,7 @@ def test_0003_adds_schemes_and_delegations_to_a_0002_database_and_back(empty_url
         uow.put_org(Organisation(orgno=ORG_A, name="x", created=datetime(2025, 1, 1, tzinfo=UTC)))
         uow.put_delegation_source(source("altinn"))
     store.close()
-    upgrade(empty_url)
+    upgrade(empty_url, "0003")
     assert current(empty_url) == "0003"
     store = SqlStore(empty_url)
     with store.begin() as uow:
@@ -132,5 +132,33 @@ def test_0003_adds_schemes_and_delegations_to_a_0002_database_and_back(empty_url
     assert current(empty_url) == "0002"
     assert not {"delegation_schemes", "delegation_scheme_scopes", "delegations"} & _tables(empty_url)
     assert "delegation_sources" in _tables(empty_url)
+    upgrade(empty_url)
+    assert current(empty_url) == head()
+
+
+def test_0004_adds_people_and_the_audit_person_to_a_0003_database_and_back(empty_url: str) -> None:
+    """From 0003 with an audit event: it survives without a person; people work; downgrading drops just them."""
+    upgrade(empty_url, "0003")
+    old_events = sa.table("audit_events", sa.column("at", UtcDateTime()), sa.column("actor_orgno"),
+                          sa.column("actor_client_id"), sa.column("action"), sa.column("entity_kind"),
+                          sa.column("entity_key"), sa.column("org_scope", sa.JSON()))
+    _with_connection(empty_url, lambda conn: conn.execute(sa.insert(old_events).values(
+        at=datetime(2025, 1, 1, tzinfo=UTC), actor_orgno=ORG_A, actor_client_id="c", action="org.put",
+        entity_kind="org", entity_key=ORG_A, org_scope=[])))
+    upgrade(empty_url)
+    assert current(empty_url) == "0004"
+    store = SqlStore(empty_url)
+    with store.begin() as uow:
+        uow.put_person(person("ida@vendor.test", roles=(role(ORG_B),)))
+    with store.read() as uow:
+        assert [p.username for p in uow.list_people(ORG_B)] == ["ida@vendor.test"]
+    store.close()
+    found: list[object] = []
+    _with_connection(empty_url, lambda conn: found.append(
+        conn.execute(sa.text("SELECT actor_person FROM audit_events")).scalar_one()))
+    assert found == [None]
+    _with_connection(empty_url, lambda conn: command.downgrade(config(conn), "0003"))
+    assert current(empty_url) == "0003"
+    assert not {"people", "person_roles"} & _tables(empty_url)
     upgrade(empty_url)
     assert current(empty_url) == head()

@@ -21,6 +21,7 @@ from .builders import (
     delegation,
     event,
     org,
+    person,
     scheme,
     scope,
     signing_key,
@@ -40,6 +41,7 @@ WRITES: dict[str, Callable[[UnitOfWork], object]] = {
     "delete_signing_key": lambda uow: uow.delete_signing_key("s1"),
     "put_scheme": lambda uow: uow.put_scheme(scheme("scheme-1", active=False)),
     "put_delegation": lambda uow: uow.put_delegation(delegation("del-1", scheme_id="scheme-1", revoked=at(9))),
+    "put_person": lambda uow: uow.put_person(person("ida", active=False)),
     "append_audit": lambda uow: uow.append_audit(event("c9", (ORG_A,))),
     "record_change": lambda uow: uow.record_change("client", "c9"),
 }

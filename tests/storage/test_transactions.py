@@ -19,6 +19,8 @@ from .builders import (
     event,
     key,
     org,
+    person,
+    role,
     scheme,
     scope,
     signing_key,
@@ -39,6 +41,7 @@ def _seed(uow: UnitOfWork) -> None:
     uow.put_delegation(delegation("del-1", ORG_B, ORG_C, "scheme-1"))
     uow.append_audit(event("c1", (ORG_A,)))
     uow.record_change("client", "c1")
+    uow.put_person(person("ida", roles=(role(ORG_A),)))
 
 
 def _snapshot(store: Store) -> tuple[object, ...]:
@@ -49,7 +52,8 @@ def _snapshot(store: Store) -> tuple[object, ...]:
                 list(uow.list_delegation_sources()), list(uow.list_signing_keys()),
                 list(uow.list_schemes(include_inactive=True)), list(uow.list_schemes(scope="brreg:z")),
                 list(uow.list_delegations(include_revoked=True)), uow.has_delegation(ORG_B, ORG_C, "brreg:a"),
-                list(uow.list_audit(org=ORG_A)), list(store.changes_since(0)), store.last_change_seq())
+                list(uow.list_audit(org=ORG_A)), list(store.changes_since(0)), store.last_change_seq(),
+                list(uow.list_people()))
 
 
 def test_exception_rolls_back_every_kind_of_write(store: Store) -> None:
@@ -78,6 +82,8 @@ def _overwrite_everything(uow: UnitOfWork) -> None:
     uow.put_signing_key(signing_key("s2", at(1)))
     uow.put_scheme(scheme("scheme-1", scopes=("brreg:z",), active=False))
     uow.put_scheme(scheme("scheme-2", scopes=("brreg:z",)))
+    uow.put_person(person("ida", roles=(role(ORG_B),), active=False))
+    uow.put_person(person("ola"))
     uow.put_delegation(delegation("del-1", ORG_B, ORG_C, "scheme-1", revoked=at(2)))
     uow.put_delegation(delegation("del-2", ORG_A, ORG_C, "scheme-2"))
     uow.append_audit(event("c2", (ORG_A,)))

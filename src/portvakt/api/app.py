@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from datetime import timedelta
 from typing import Any
 
@@ -14,9 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from portvakt.domain.ports import Clock, Store
 from portvakt.oauth.bearer import BearerValidator
 
-from .altinn import LocalTokenCheck, create_altinn_app, mount_altinn
+from .altinn import LocalTokenCheck, TokenCheck, create_altinn_app, mount_altinn
 from .error_pages import error_index, error_page
 from .runtime import Runtime
 from .token import TokenEndpoint
@@ -52,7 +53,7 @@ class FastPath:
         self.app = app
         self._token = token
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/token":
             await self._token(scope, receive, send)
         else:
@@ -88,6 +89,14 @@ def create_app(rt: Runtime, *, altinn: bool = True) -> FastPath:
     app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(StarletteHTTPException, http_problem)
     return FastPath(app, TokenEndpoint(rt))
+
+
+def create_altinn_service(store: Store, clock: Clock, tokens: TokenCheck) -> FastAPI:
+    """The Altinn side as a process of its own (`serve --only altinn`), with /healthz (spec §4)."""
+    app = create_altinn_app(store, clock, tokens)
+    app.add_route("/healthz", _health, methods=["GET"])
+    app.add_exception_handler(Exception, _unexpected)
+    return app
 
 
 async def _health(request: Request) -> Response:

@@ -23,3 +23,5 @@ class Runtime:
     catalog: Catalog
     keyring: Keyring
     tokens: TokenService
+    #: The token service may wait on the network (a remote Altinn side): run it off the event loop.
+    tokens_block: bool = False

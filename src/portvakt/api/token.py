@@ -6,14 +6,16 @@ router: one body read, one parse, one call into the token service, one JSON seri
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from portvakt.oauth import mp_codes as mp
 from portvakt.oauth.errors import OAuthError
-from portvakt.oauth.service import TokenRequest
+from portvakt.oauth.service import TokenRequest, TokenResponse
 
 from .oauth_errors import error_body, new_trace_id
 from .runtime import Runtime
@@ -24,7 +26,7 @@ FORM = b"application/x-www-form-urlencoded"
 _JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
                  (b"pragma", b"no-cache")]
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 
 
 def _content_type(scope: Scope) -> bytes:
@@ -64,6 +66,12 @@ class TokenEndpoint:
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
 
+    async def _issue(self, request: TokenRequest) -> TokenResponse:
+        """In the loop when every check is local; in a worker thread when one may wait on a remote Altinn side."""
+        if self._rt.tokens_block:
+            return await asyncio.to_thread(self._rt.tokens.handle_token_request, request)
+        return self._rt.tokens.handle_token_request(request)
+
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["method"] != "POST":
             _, body, _ = error_body(mp.MP011(": use POST"), self._rt.issuer, new_trace_id())
@@ -73,7 +81,7 @@ class TokenEndpoint:
         extra: list[tuple[bytes, bytes]] = []
         try:
             form = parse_form(_content_type(scope), await _body(receive))
-            issued = self._rt.tokens.handle_token_request(TokenRequest(form))
+            issued = await self._issue(TokenRequest(form))
             body = json.dumps({"access_token": issued.access_token, "token_type": "Bearer",
                                "expires_in": issued.expires_in, "scope": issued.scope}).encode()
         except OAuthError as err:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import admin, altinn, audit, keys, serve, token
+from . import admin, altinn, audit, keys, portal, serve, token, users
 
 app = typer.Typer(name="portvakt", no_args_is_help=True, add_completion=False,
                   help="A self-hostable, Maskinporten-compatible authorization server.")
@@ -14,6 +14,8 @@ audit.register(app)
 app.add_typer(keys.app, name="keys")
 token.register(app)
 altinn.register(app)
+users.register(app)
+portal.register(app)
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ def parse_since(value: str | None) -> datetime | None:
 def _table(events: Sequence[AuditEvent]) -> Table:
     table = Table("at", "action", "kind", "key", "actor", "orgs", title="audit trail, newest first")
     for e in events:
-        actor = " ".join(x for x in (e.actor_orgno, e.actor_client_id) if x)
+        actor = " ".join(x for x in (e.actor_orgno, e.actor_client_id, e.actor_person) if x)
         table.add_row(e.at.isoformat(timespec="seconds"), e.action, e.entity_kind, e.entity_key, actor,
                       " ".join(e.org_scope))
     return table

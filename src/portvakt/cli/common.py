@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,6 +17,12 @@ from portvakt.jose import JoseError
 from portvakt.settings import Settings
 
 err = Console(stderr=True)
+
+
+def fail(message: str) -> NoReturn:
+    """A usage error: one readable line on stderr and exit code 2 (like Typer's own usage errors)."""
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
 
 
 def settings() -> Settings:

@@ -9,16 +9,20 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from portvakt.altinn.passwords import Argon2PasswordHasher
 from portvakt.domain import usecases as uc
 from portvakt.domain.audit import Actor
 from portvakt.domain.clock import SystemClock
+from portvakt.domain.delegations import create_scheme, delegate
 from portvakt.domain.models import AccessState, IntegrationType, Scope
 from portvakt.domain.ports import Store, UnitOfWork
 from portvakt.jose import PrivateKeyHandle
 from portvakt.settings import Settings
+from portvakt.wiring import altinn_issuer
 
 from .common import err
 from .keys import write_key_pair
+from .users import seed_demo_people
 
 PROVIDER = ("974760673", "Brønnøysundregistrene")
 VENDOR = ("314330897", "Turbo Systemleverandør AS")
@@ -28,6 +32,10 @@ DELEGATED_SCOPES = {
     "brreg:reelle/offentlig": "Register over reelle rettighetshavere - Offentlig myndighet",
     "brreg:reelle/rapporteringspliktig": "Register over reelle rettighetshavere - Rapporteringspliktig virksomhet",
 }
+DELEGATED_SCOPE = "brreg:reelle/rapporteringspliktig"
+SCHEME_TITLE = {"nb": "Reelle rettighetshavere", "nn": "Reelle rettshavarar", "en": "Beneficial owners"}
+SCHEME_DESCRIPTION = {"nb": "Gir systemleverandøren tilgang til å rapportere reelle rettighetshavere for dere.",
+                      "en": "Lets the system vendor report beneficial owners on your behalf."}
 DEMO = Actor.operator("demo")
 
 
@@ -49,7 +57,14 @@ def _scopes(uow: UnitOfWork, delegation_source: str) -> None:
         prefix, sub = uc.split_scope_name(name)
         uc.put_scope(uow, Scope(prefix, sub, PROVIDER[0], title, now, now, accessible_for_all=open_to_all,
                                 delegation_source=source, at_max_age=600), DEMO, now, create=True)
-    uc.set_access(uow, "brreg:reelle/rapporteringspliktig", CONSUMER[0], AccessState.APPROVED, DEMO, now)
+    uc.set_access(uow, DELEGATED_SCOPE, CONSUMER[0], AccessState.APPROVED, DEMO, now)
+
+
+def _delegation(uow: UnitOfWork) -> None:
+    """Spec §4.1 steps 2 and 5: Brreg's scheme, and the customer delegating it to the vendor."""
+    now = SystemClock().now()
+    scheme = create_scheme(uow, PROVIDER[0], list(DELEGATED_SCOPES), SCHEME_TITLE, SCHEME_DESCRIPTION, DEMO, now)
+    delegate(uow, CONSUMER[0], VENDOR[0], scheme.scheme_id, DEMO, now)
 
 
 def _seed(store: Store, settings: Settings, folder: Path) -> DemoClient:
@@ -58,7 +73,8 @@ def _seed(store: Store, settings: Settings, folder: Path) -> DemoClient:
     with store.begin() as uow:
         for orgno, name in (PROVIDER, VENDOR, CONSUMER):
             uc.add_org(uow, orgno, name, DEMO, now)
-        _scopes(uow, settings.resolved_issuer())
+        _scopes(uow, altinn_issuer(settings))
+        _delegation(uow)
         client = uc.new_client(uow, client_name="Turboskatt", client_orgno=VENDOR[0],
                                integration_type=IntegrationType.MASKINPORTEN,
                                scopes=[OPEN_SCOPE, *DELEGATED_SCOPES], actor=DEMO, now=now,
@@ -83,17 +99,27 @@ def seed_demo(store: Store, settings: Settings) -> DemoClient:
         raise SystemExit(f"the database has demo data but {marker} is missing; remove {settings.data_dir}")
     else:
         demo = _seed(store, settings, folder)
-    _announce(demo, settings)
+    people = seed_demo_people(store, Argon2PasswordHasher(), SystemClock().now())
+    _announce(demo, settings, people)
     return demo
 
 
-def _announce(demo: DemoClient, settings: Settings) -> None:
+def _announce(demo: DemoClient, settings: Settings, people: list[tuple[str, str]]) -> None:
     exe = os.path.relpath(sys.argv[0]) if sys.argv and sys.argv[0].endswith("portvakt") else "portvakt"
     key = os.path.relpath(demo.key_file.resolve())
     cmd = [exe, "token", "--issuer", settings.resolved_issuer(), "--client-id", demo.client_id,
-           "--key", key, "--kid", demo.kid, "--scope", OPEN_SCOPE]
+           "--key", key, "--kid", demo.kid, "--scope"]
     err.print(f"\n[bold]Demo ready.[/bold] {PROVIDER[1]} ({PROVIDER[0]}) offers APIs, {VENDOR[1]} "
-              f"({VENDOR[0]}) runs the system 'Turboskatt', {CONSUMER[1]} ({CONSUMER[0]}) is a customer.\n"
+              f"({VENDOR[0]}) runs the system 'Turboskatt', {CONSUMER[1]} ({CONSUMER[0]}) is a customer "
+              f"who has delegated '{SCHEME_TITLE['nb']}' to the vendor.\n"
               "Get an access token as the vendor, in another terminal:\n")
-    err.print("  " + shlex.join(cmd), soft_wrap=True, highlight=False)
+    err.print("  " + shlex.join([*cmd, OPEN_SCOPE]), soft_wrap=True, highlight=False)
+    err.print(f"\nand one on behalf of the customer {CONSUMER[1]} (consumer_org, via the delegation):\n")
+    err.print("  " + shlex.join([*cmd, DELEGATED_SCOPE, "--consumer-org", CONSUMER[0]]), soft_wrap=True,
+              highlight=False)
+    if "portal" in settings.roles:
+        err.print(f"\nThe portal is at {settings.resolved_issuer()}portal/ ; log in as one of "
+                  f"(SMS messages show at {settings.resolved_issuer()}portal/dev/sms):\n")
+        for username, password in people:
+            err.print(f"  {username}  {password}", highlight=False)
     err.print(f"\nError codes are explained at {settings.resolved_issuer()}errors/\n")

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from .common import err, settings
+from portvakt.settings import Settings
+
+from .common import err, fail, settings
+
+
+class Role(StrEnum):
+    """What one `portvakt serve` process serves."""
+
+    TOKEN_SERVICE = "token"  # noqa: S105 (a role name, not a secret)
+    ALTINN = "altinn"
+    PORTAL = "portal"
 
 
 def serve(
@@ -17,29 +29,51 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
     demo: Annotated[bool, typer.Option(help="seed demo data and print how to get a token")] = False,
     access_log: Annotated[bool, typer.Option(help="log every HTTP request")] = False,
+    only: Annotated[list[Role] | None, typer.Option(
+        help="serve only this part (repeat for several): the token service, the Altinn side, the portal")] = None,
+    altinn_url: Annotated[str | None, typer.Option(
+        help="token service: ask this remote Altinn side about delegations (default: this database)")] = None,
+    token_issuer: Annotated[str | None, typer.Option(
+        help="Altinn side alone: the token service whose tokens callers bring (its issuer URL)")] = None,
 ) -> None:
     """Run portvakt. The issuer is http://<host>:<port>/ unless PORTVAKT_ISSUER is set."""
     os.environ["PORTVAKT_HOST"] = host
     os.environ["PORTVAKT_PORT"] = str(port)
     if demo:
         os.environ["PORTVAKT_DEMO"] = "true"
+    if only:
+        os.environ["PORTVAKT_ROLES"] = json.dumps(sorted({r.value for r in only}))
+    if altinn_url:
+        os.environ["PORTVAKT_ALTINN__URL"] = altinn_url
+    if token_issuer:
+        os.environ["PORTVAKT_ALTINN__TOKEN_ISSUER"] = token_issuer
     s = settings()
-    from portvakt.domain.clock import SystemClock
-    from portvakt.oauth.keyring import ensure_signing_keys
-    from portvakt.wiring import key_encryption_key, open_store
+    if "token" not in s.roles and "altinn" in s.roles and not s.altinn.token_issuer:
+        fail("the Altinn side alone needs --token-issuer (the token service's issuer URL)")
+    if demo and set(s.roles) != {r.value for r in Role}:
+        fail("--demo seeds the whole system; use it without --only")
+    if {"token", "altinn"} & set(s.roles):
+        _prepare(s, demo)
+        where = f"database {s.resolved_database_url()}"
+    else:  # the portal alone keeps no database; it calls the APIs over HTTP
+        where = f"API {s.portal.api_url or s.resolved_issuer()}"
+    err.print(f"portvakt ({', '.join(s.roles)}) listening on http://{host}:{port}/ (issuer {s.resolved_issuer()}), "
+              f"{workers} worker(s), {where}")
+    uvicorn.run("portvakt.wiring:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                access_log=access_log, log_level=s.log_level.lower(), server_header=False,
+                proxy_headers=False)
 
-    store = open_store(s)
-    ensure_signing_keys(store, key_encryption_key(s), s.signing.key_bits, SystemClock().now())
+
+def _prepare(s: Settings, demo: bool) -> None:
+    """Migrate and bootstrap the database (and seed the demo) before any worker starts."""
+    from portvakt.wiring import prepare
+
+    store = prepare(s)
     if demo:
         from .demo import seed_demo
 
         seed_demo(store, s)
     store.close()
-    err.print(f"portvakt listening on http://{host}:{port}/ (issuer {s.resolved_issuer()}), "
-              f"{workers} worker(s), database {s.resolved_database_url()}")
-    uvicorn.run("portvakt.wiring:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log, log_level=s.log_level.lower(), server_header=False,
-                proxy_headers=False)
 
 
 def register(app: typer.Typer) -> None:

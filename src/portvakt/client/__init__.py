@@ -1,6 +1,15 @@
 """For vendors: build JWT grants, fetch tokens, and cache them as an httpx.Auth (imports no server room)."""
 
 from .auth import MaskinportenAuth
-from .grants import GrantSigner, TokenError, fetch_token, load_private_key
+from .grants import GrantSigner, TokenError, fetch_token
+from .keys import KeyFileKind, key_file_kind, load_private_key
 
-__all__ = ["GrantSigner", "MaskinportenAuth", "TokenError", "fetch_token", "load_private_key"]
+__all__ = [
+    "GrantSigner",
+    "KeyFileKind",
+    "MaskinportenAuth",
+    "TokenError",
+    "fetch_token",
+    "key_file_kind",
+    "load_private_key",
+]

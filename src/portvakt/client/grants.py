@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from portvakt.jose import PrivateKeyHandle, Signer
 
+from .keys import load_private_key
+
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+__all__ = ["JWT_BEARER", "GrantSigner", "TokenError", "discover", "fetch_token", "load_private_key"]
 
 
 class TokenError(Exception):
@@ -22,11 +24,6 @@ class TokenError(Exception):
         super().__init__(message)
         self.body = body or {}
         self.status = status
-
-
-def load_private_key(path: str | Path, password: bytes | None = None) -> PrivateKeyHandle:
-    """A private key from a PEM file (PKCS#8 or PKCS#1, optionally encrypted)."""
-    return PrivateKeyHandle.from_pem(Path(path).read_bytes(), password)
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,12 @@ from .ports import UnitOfWork
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The caller of a use-case: an organisation via its admin token's client, or an operator (CLI)."""
+    """The caller of a use-case: an organisation via its admin token's client (the portal's client and
+    the signed-in person when the portal acts for the organisation), or an operator (CLI)."""
 
     orgno: str | None
     client_id: str | None
+    person: str | None = None
 
     @staticmethod
     def operator(name: str = "cli") -> Actor:
@@ -25,12 +27,16 @@ class Actor:
         return Actor(None, f"operator:{name}")
 
 
+#: Fields that never enter the audit trail: the encrypted signing key and a person's password hash.
+SECRET_FIELDS = frozenset({"encrypted_private_key", "password_hash"})
+
+
 def snapshot(entity: Any) -> dict[str, Any] | None:
-    """A JSON-ready copy of an entity for the audit trail (entities hold no secrets)."""
+    """A JSON-ready copy of an entity for the audit trail, without its SECRET_FIELDS."""
     if entity is None:
         return None
     data = dataclasses.asdict(entity)
-    return {k: _plain(v) for k, v in data.items() if k != "encrypted_private_key"}
+    return {k: _plain(v) for k, v in data.items() if k not in SECRET_FIELDS}
 
 
 def _plain(v: Any) -> Any:
@@ -51,5 +57,5 @@ def record(uow: UnitOfWork, *, actor: Actor, action: str, kind: str, key: str, o
     uow.append_audit(AuditEvent(at=now, actor_orgno=actor.orgno, actor_client_id=actor.client_id,
                                 action=action, entity_kind=kind, entity_key=key,
                                 org_scope=tuple(sorted({o for o in orgs if o})),
-                                before=snapshot(before), after=snapshot(after)))
+                                before=snapshot(before), after=snapshot(after), actor_person=actor.person))
     uow.record_change(kind, key)

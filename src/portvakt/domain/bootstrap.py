@@ -9,7 +9,7 @@ from .delegations import ALTINN_PREFIX, DELEGATIONS_ADMIN, DELEGATIONS_WRITE, SC
 from .errors import Invalid
 from .models import DelegationSource, IntegrationType, Scope, Visibility
 from .orgs import add_org, assign_prefix
-from .policy import DCR_MODIFY, DCR_READ, DCR_SUPPLIER, DCR_WRITE, SCOPES_WRITE
+from .policy import DCR_MODIFY, DCR_READ, DCR_SUPPLIER, DCR_WRITE, PORTAL, SCOPES_WRITE
 from .ports import UnitOfWork
 from .scopes import put_scope
 
@@ -54,6 +54,7 @@ ALTINN_SCOPES = {
     SCHEMES_WRITE: "Manage the organisation's delegation schemes (Altinn side, spec §4.1 step 2)",
     DELEGATIONS_WRITE: "Delegate the organisation's access to suppliers, and see delegations made to it",
     DELEGATIONS_ADMIN: "Look up any delegation (the token service's check, spec §4.2)",
+    PORTAL: "The Altinn portal acts for the organisation a signed-in person represents",
 }
 
 

@@ -122,8 +122,9 @@ def deactivate_scheme(uow: UnitOfWork, scheme_id: str, owner_orgno: str | None, 
 
 
 def _by(actor: Actor) -> str | None:
-    """Who acted, as stored on a delegation: the client (or operator), else the org."""
-    return actor.client_id or actor.orgno
+    """Who acted, as stored on a delegation: the portal's signed-in person, else the client (or operator),
+    else the org."""
+    return actor.person or actor.client_id or actor.orgno
 
 
 def delegate(uow: UnitOfWork, consumer_orgno: str, supplier_orgno: str, scheme_id: str, actor: Actor,

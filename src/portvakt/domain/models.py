@@ -132,7 +132,7 @@ class ScopeAccess:
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
-    """One append-only audit record: who did what to which entity, before and after (no secrets)."""
+    """One append-only audit record: who (org, client, person) did what to which entity, before and after."""
 
     at: datetime
     actor_orgno: str | None
@@ -144,6 +144,7 @@ class AuditEvent:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     seq: int = 0
+    actor_person: str | None = None
 
 
 class SigningKeyState(StrEnum):
@@ -209,6 +210,36 @@ class Delegation:
     def active(self) -> bool:
         """Not revoked."""
         return self.revoked is None
+
+
+class PortalRole(StrEnum):
+    """What a person may do in the portal for an organisation (issue 5: people and their roles)."""
+
+    INTEGRATION_RESPONSIBLE = "integration_responsible"
+    ACCESS_MANAGER = "access_manager"
+    API_ADMIN = "api_admin"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRole:
+    """One role a person holds for one organisation."""
+
+    orgno: str
+    role: PortalRole
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A portal account: argon2 hash only (never the password), mobile for SMS, roles per organisation."""
+
+    username: str
+    name: str
+    mobile: str
+    password_hash: str
+    roles: tuple[PersonRole, ...]
+    created: datetime
+    updated: datetime
+    active: bool = True
 
 
 @dataclass(frozen=True, slots=True)

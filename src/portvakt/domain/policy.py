@@ -8,28 +8,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import Forbidden, NotFound
+from .errors import Forbidden, Invalid, NotFound
 from .models import Client, Scope
+from .orgno import require_orgno
+from .people import USERNAME
 
 DCR_READ = "idporten:dcr.read"
 DCR_MODIFY = "idporten:dcr.modify"
 DCR_WRITE = "idporten:dcr.write"
 DCR_SUPPLIER = "idporten:dcr.supplier"
 SCOPES_WRITE = "idporten:scopes.write"
+PORTAL = "altinn:portal"
 CLIENT_SCOPES = frozenset({DCR_READ, DCR_MODIFY, DCR_WRITE, DCR_SUPPLIER})
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The organisation behind an admin token, its client and the token's scopes."""
+    """The organisation behind an admin token, its client and the token's scopes; `person` is the
+    signed-in person when the portal acts for the organisation (see acting_for)."""
 
     orgno: str
     client_id: str
     scopes: frozenset[str]
+    person: str | None = None
 
     def has(self, *scopes: str) -> bool:
         """True if the token carries any of the scopes."""
         return not self.scopes.isdisjoint(scopes)
+
+
+def acting_for(caller: Caller, orgno: str | None, person: str | None) -> Caller:
+    """The portal acts for the organisation a signed-in person represents (issue 5).
+
+    Only a token carrying altinn:portal may name them; the portal has checked the person's role for that
+    organisation before it asks, and the server trusts it to (the portal is the operator's own client).
+    Both are needed: every act is then recorded with the portal's client and the person.
+    """
+    if orgno is None and person is None:
+        return caller
+    if not caller.has(PORTAL):
+        raise Forbidden(f"only the portal's token (scope {PORTAL}) may act for an organisation "
+                        "with Portvakt-Acting-For and Portvakt-Person")
+    if orgno is None or person is None:
+        raise Invalid("send both Portvakt-Acting-For (the orgno) and Portvakt-Person (the username)",
+                      field="Portvakt-Acting-For" if orgno is None else "Portvakt-Person")
+    require_orgno(orgno, "Portvakt-Acting-For")
+    if not USERNAME.fullmatch(person):
+        raise Invalid("Portvakt-Person must be a username (3-100 of a-z 0-9 . _ @ -)", field="Portvakt-Person")
+    return Caller(orgno, caller.client_id, caller.scopes, person)
 
 
 def require(caller: Caller, *scopes: str) -> None:

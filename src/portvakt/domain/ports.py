@@ -16,6 +16,7 @@ from .models import (
     DelegationSource,
     IntegrationType,
     Organisation,
+    Person,
     Scope,
     ScopeAccess,
     SigningKey,
@@ -26,6 +27,26 @@ class Clock(Protocol):
     """Injected time source (aware UTC datetimes)."""
 
     def now(self) -> datetime: ...
+
+
+class PasswordHasher(Protocol):
+    """Hashes and checks people's passwords (argon2id in portvakt.altinn.passwords); never logs them."""
+
+    def hash(self, password: str) -> str:
+        """A salted hash in PHC string form."""
+        ...
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """True if the password matches; False on a mismatch or an unreadable hash (never raises)."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True when the hash was made with other parameters than this hasher's."""
+        ...
+
+    def dummy_hash(self) -> str:
+        """A hash of a random secret with this hasher's parameters, to verify against for unknown users."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -95,6 +116,13 @@ class UnitOfWork(Protocol):
         ...
     def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
         """Spec §4.2 step 4: an active delegation from consumer to supplier of an active scheme naming scope."""
+        ...
+
+    # people: portal accounts and their roles per organisation (issue 5)
+    def get_person(self, username: str) -> Person | None: ...
+    def put_person(self, person: Person) -> None: ...
+    def list_people(self, orgno: str | None = None) -> Sequence[Person]:
+        """Sorted by username, inactive ones too; `orgno` keeps those holding any role for it."""
         ...
 
     # audit trail (append-only) and change feed

@@ -1,7 +1,7 @@
 """The jose room: the only place that imports joserfc and cryptography.
 
-Parse public keys (JWK, PEM, X.509) and refuse private material; hold private keys; peek at,
-verify and sign compact JWS with an explicit RS256/RS384/RS512 allow-list.
+Parse public keys (JWK, PEM, X.509) and refuse private material; hold private keys; make and load
+PKCS#12 files; peek at, verify and sign compact JWS with an explicit RS256/RS384/RS512 allow-list.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from .errors import (
     UnsupportedAlgorithm,
 )
 from .keys import GRANT_ALGORITHMS, PublicKey, parse_jwks, parse_public_key, thumbprint
+from .pkcs12 import Pkcs12Bundle, is_pkcs12, load_pkcs12, make_pkcs12
 from .private import PrivateKeyHandle
 from .signing import Signer, Verifier
 
@@ -25,6 +26,7 @@ __all__ = [
     "JoseError",
     "KeyFormatError",
     "MalformedJWT",
+    "Pkcs12Bundle",
     "PrivateKeyHandle",
     "PrivateKeyRefused",
     "PublicKey",
@@ -32,6 +34,9 @@ __all__ = [
     "UnsupportedAlgorithm",
     "UnverifiedJWT",
     "Verifier",
+    "is_pkcs12",
+    "load_pkcs12",
+    "make_pkcs12",
     "parse_jwks",
     "parse_public_key",
     "peek",

@@ -19,6 +19,7 @@ from portvakt.domain.models import (
     DelegationSource,
     IntegrationType,
     Organisation,
+    Person,
     Scope,
     ScopeAccess,
     SigningKey,
@@ -39,13 +40,15 @@ class _State:
     delegation_sources: dict[str, DelegationSource] = dataclasses.field(default_factory=dict)
     schemes: dict[str, DelegationScheme] = dataclasses.field(default_factory=dict)
     delegations: dict[str, Delegation] = dataclasses.field(default_factory=dict)
+    people: dict[str, Person] = dataclasses.field(default_factory=dict)
     audit: list[AuditEvent] = dataclasses.field(default_factory=list)
     changes: list[Change] = dataclasses.field(default_factory=list)
 
     def copy(self) -> _State:
         return _State(dict(self.orgs), dict(self.clients), dict(self.scopes), dict(self.access),
                       dict(self.prefixes), dict(self.signing_keys), dict(self.delegation_sources),
-                      dict(self.schemes), dict(self.delegations), list(self.audit), list(self.changes))
+                      dict(self.schemes), dict(self.delegations), dict(self.people), list(self.audit),
+                      list(self.changes))
 
 
 class MemoryUnitOfWork:
@@ -196,6 +199,17 @@ class MemoryUnitOfWork:
                 if scheme is not None and scheme.active and scope in scheme.scopes:
                     return True
         return False
+
+    def get_person(self, username: str) -> Person | None:
+        return self.state.people.get(username)
+
+    @writes
+    def put_person(self, person: Person) -> None:
+        self.state.people[person.username] = person
+
+    def list_people(self, orgno: str | None = None) -> Sequence[Person]:
+        found = [p for p in self.state.people.values() if orgno is None or any(r.orgno == orgno for r in p.roles)]
+        return sorted(found, key=lambda p: p.username)
 
     @writes
     def append_audit(self, event: AuditEvent) -> None:

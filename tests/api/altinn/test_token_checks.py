@@ -80,7 +80,9 @@ def test_openapi_document_lists_the_paths(world: World) -> None:
     doc = world.http.get("/accessmanagement/openapi.json").json()
     assert {"/maskinporten-api/delegationSchemes", "/maskinporten-api/delegationSchemes/{scheme_id}",
             "/accessmanagement/api/v1/maskinporten/schemes", "/accessmanagement/api/v1/delegations",
-            "/accessmanagement/api/v1/delegations/{delegation_id}", LOOKUP} == set(doc["paths"])
+            "/accessmanagement/api/v1/delegations/{delegation_id}", LOOKUP, "/accessmanagement/api/v1/portal/login",
+            "/accessmanagement/api/v1/portal/people/{username}",
+            "/accessmanagement/api/v1/organisations/{orgno}"} == set(doc["paths"])
 
 
 def test_unknown_altinn_path_is_a_404_problem(world: World) -> None:

@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portvakt.domain.ports import Clock, Store
+from portvakt.altinn.passwords import Argon2PasswordHasher
+from portvakt.domain.ports import Clock, PasswordHasher, Store
 
 from ..v1 import problems
-from . import delegations, lookup, schemes
+from . import delegations, lookup, people, schemes
 from .auth import TokenCheck, TokenCheckUnavailable, unavailable
 from .deps import AltinnContext
 
@@ -23,19 +24,25 @@ PREFIXES = ("/maskinporten-api/", "/accessmanagement/")
 OPENAPI = "/accessmanagement/openapi.json"
 
 
-def create_altinn_app(store: Store, clock: Clock, tokens: TokenCheck) -> FastAPI:
-    """The Altinn side on `store`, authenticating callers with `tokens` (Local- or RemoteTokenCheck)."""
+def create_altinn_app(store: Store, clock: Clock, tokens: TokenCheck, *,
+                      hasher: PasswordHasher | None = None) -> FastAPI:
+    """The Altinn side on `store`, authenticating callers with `tokens` (Local- or RemoteTokenCheck);
+    people's passwords are checked with `hasher` (default: argon2id, RFC 9106 parameters)."""
     app = FastAPI(title="portvakt Altinn side", version="1",
                   description="Delegation schemes, delegations and the lookup the token service asks "
                               "(Maskinporten API delegation). Authenticate with an access token carrying "
-                              "altinn:maskinporten/... scopes.",
+                              "altinn:maskinporten/... scopes. The portal (a token with altinn:portal) "
+                              "logs people in here and may act for the organisation a person represents "
+                              "with the headers Portvakt-Acting-For and Portvakt-Person.",
                   openapi_url=OPENAPI, docs_url="/accessmanagement/docs", redoc_url=None)
-    app.state.altinn = AltinnContext(store=store, clock=clock, tokens=tokens)
+    app.state.altinn = AltinnContext(store=store, clock=clock, tokens=tokens,
+                                     hasher=hasher or Argon2PasswordHasher())
     problems.install(app)
     app.add_exception_handler(TokenCheckUnavailable, unavailable)
     app.include_router(schemes.router)
     app.include_router(delegations.router)
     app.include_router(lookup.router)
+    app.include_router(people.router)
     return app
 
 

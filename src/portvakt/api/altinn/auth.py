@@ -20,6 +20,7 @@ from portvakt.domain.policy import Caller, require
 from portvakt.oauth.bearer import BearerValidator, InvalidToken
 from portvakt.resource import JwksUnavailable, ResourceError, TokenValidator
 
+from ..v1.auth import portal_acting_for
 from ..v1.problems import MEDIA_TYPE, ProblemError
 
 log = logging.getLogger("portvakt.altinn")
@@ -89,16 +90,18 @@ class RemoteTokenCheck:
 
 def authenticated(request: Request,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
-    """The calling organisation: the token's consumer (401 without a valid token, RFC 6750 §3.1)."""
+    """The calling organisation: the token's consumer (401 without a valid token, RFC 6750 §3.1), or the one
+    the portal acts for (Portvakt-Acting-For, with altinn:portal only)."""
     tokens: TokenCheck = request.app.state.altinn.tokens
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ProblemError("unauthorized", "send Authorization: Bearer <access token>",
                            {"www-authenticate": _CHALLENGE})
     try:
-        return tokens.validate(credentials.credentials)
+        caller = tokens.validate(credentials.credentials)
     except TokenRefused as exc:
         raise ProblemError("unauthorized", str(exc),
                            {"www-authenticate": f'{_CHALLENGE}, error="invalid_token"'}) from None
+    return portal_acting_for(request, caller)
 
 
 def with_scope(scope: str) -> Callable[[Caller], Caller]:

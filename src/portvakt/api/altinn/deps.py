@@ -13,7 +13,7 @@ from fastapi import Request
 from portvakt.domain.audit import Actor
 from portvakt.domain.errors import NotFound
 from portvakt.domain.policy import Caller
-from portvakt.domain.ports import Clock, Store, UnitOfWork
+from portvakt.domain.ports import Clock, PasswordHasher, Store, UnitOfWork
 
 from .auth import TokenCheck
 
@@ -28,6 +28,7 @@ class AltinnContext:
     store: Store
     clock: Clock
     tokens: TokenCheck
+    hasher: PasswordHasher
 
 
 def context(request: Request) -> AltinnContext:
@@ -56,8 +57,8 @@ def now(request: Request) -> datetime:
 
 
 def actor(caller: Caller) -> Actor:
-    """The audit actor of an API call: the token's org and client."""
-    return Actor(caller.orgno, caller.client_id)
+    """The audit actor of an API call: the token's org and client, and the person the portal acts for."""
+    return Actor(caller.orgno, caller.client_id, caller.person)
 
 
 def entity_id(value: str, what: str) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from portvakt.domain.errors import Invalid
-from portvakt.domain.models import Delegation, DelegationScheme
+from portvakt.domain.models import Delegation, DelegationScheme, Person, PortalRole
+from portvakt.domain.people import MAX_PASSWORD
 
 #: Altinn 2 language codes (`nb_NO`, ...) and plain ones, lower-cased, to the stored nb/nn/en.
 LANGUAGE_CODES = {"nb": "nb", "nb_no": "nb", "nb-no": "nb", "no": "nb", "nob": "nb",
@@ -154,3 +156,43 @@ def lookup_out(d: Delegation, scheme: DelegationScheme) -> LookupOut:
     return LookupOut(consumer_org=d.consumer_orgno, supplier_org=d.supplier_orgno,
                      delegation_scheme_id=scheme.scheme_id, scopes=list(scheme.scopes), created=d.created,
                      resourceid=scheme.scheme_id)
+
+
+class LoginIn(BaseModel):
+    """POST /accessmanagement/api/v1/portal/login: a person's username and password (never echoed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD)]
+
+
+class PersonRoleOut(BaseModel):
+    """A role a person holds for an organisation, with the organisation's name."""
+
+    orgno: str
+    org_name: str
+    role: PortalRole
+
+
+class PersonOut(BaseModel):
+    """A person as the portal sees it: no password hash, ever."""
+
+    username: str
+    name: str
+    mobile: str
+    roles: list[PersonRoleOut]
+
+
+def person_out(person: Person, org_names: Mapping[str, str]) -> PersonOut:
+    """The JSON of a person; `org_names` maps the orgnos of its roles to their names."""
+    return PersonOut(username=person.username, name=person.name, mobile=person.mobile,
+                     roles=[PersonRoleOut(orgno=r.orgno, org_name=org_names.get(r.orgno, ""), role=r.role)
+                            for r in person.roles])
+
+
+class OrganisationOut(BaseModel):
+    """An organisation in the registry: its orgno and name (e.g. a supplier shown before delegating)."""
+
+    orgno: str
+    name: str

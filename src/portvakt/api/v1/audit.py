@@ -22,12 +22,14 @@ NO_NUL = r"^[^\x00]*$"
 
 
 class AuditEventOut(BaseModel):
-    """One audit event; `actor_client_id` is shown only for the caller's own org and the operator."""
+    """One audit event; `actor_client_id` and `actor_person` (the portal's signed-in person) are shown only for
+    the caller's own org and the operator."""
 
     seq: int
     at: datetime
     actor_orgno: str | None
     actor_client_id: str | None
+    actor_person: str | None = None
     action: str
     entity_kind: str
     entity_key: str
@@ -38,8 +40,10 @@ class AuditEventOut(BaseModel):
 
 def _out(caller: Caller, e: AuditEvent) -> AuditEventOut:
     """Another organisation's admin client stays its own business; its org and the change do not."""
-    client_id = e.actor_client_id if e.actor_orgno in (None, caller.orgno) else None
-    return AuditEventOut(seq=e.seq, at=e.at, actor_orgno=e.actor_orgno, actor_client_id=client_id,
+    own = e.actor_orgno in (None, caller.orgno)
+    return AuditEventOut(seq=e.seq, at=e.at, actor_orgno=e.actor_orgno,
+                         actor_client_id=e.actor_client_id if own else None,
+                         actor_person=e.actor_person if own else None,
                          action=e.action, entity_kind=e.entity_kind, entity_key=e.entity_key,
                          org_scope=list(e.org_scope), before=e.before, after=e.after)
 

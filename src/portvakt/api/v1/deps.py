@@ -23,11 +23,9 @@ def runtime(request: Request) -> Runtime:
 
 @contextmanager
 def writing(request: Request) -> Iterator[UnitOfWork]:
-    """One transaction; after it commits, this process's token cache is refreshed at once."""
-    rt = runtime(request)
-    with rt.store.begin() as uow:
+    """One transaction; after it commits, this process's caches are refreshed at once (wiring's ObservedStore)."""
+    with runtime(request).store.begin() as uow:
         yield uow
-    rt.catalog.refresh()
 
 
 @contextmanager
@@ -43,5 +41,5 @@ def now(request: Request) -> datetime:
 
 
 def actor(caller: Caller) -> Actor:
-    """The audit actor of an API call: the token's org and client."""
-    return Actor(caller.orgno, caller.client_id)
+    """The audit actor of an API call: the token's org and client, and the person the portal acts for."""
+    return Actor(caller.orgno, caller.client_id, caller.person)

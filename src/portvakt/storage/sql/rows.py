@@ -17,6 +17,9 @@ from portvakt.domain.models import (
     DelegationSource,
     IntegrationType,
     Organisation,
+    Person,
+    PersonRole,
+    PortalRole,
     Scope,
     ScopeAccess,
     SigningKey,
@@ -35,8 +38,9 @@ _SCOPE_SCALARS = (
     "accessible_for_all", "delegation_source", "active", "created", "last_updated",
 )
 _SIGNING_KEY_FIELDS = ("kid", "public_jwk", "created", "activated", "retired", "delete_after")
-_AUDIT_FIELDS = ("seq", "at", "actor_orgno", "actor_client_id", "action", "entity_kind", "entity_key",
-                 "before", "after")
+_AUDIT_FIELDS = ("seq", "at", "actor_orgno", "actor_client_id", "actor_person", "action", "entity_kind",
+                 "entity_key", "before", "after")
+_PERSON_FIELDS = ("username", "name", "mobile", "password_hash", "active", "created", "updated")
 
 
 def org_values(org: Organisation) -> Values:
@@ -121,8 +125,9 @@ def to_signing_key(row: Row[Any]) -> SigningKey:
 def audit_values(event: AuditEvent) -> Values:
     """Row values of an audit event (seq is assigned by the database)."""
     return {"at": event.at, "actor_orgno": event.actor_orgno, "actor_client_id": event.actor_client_id,
-            "action": event.action, "entity_kind": event.entity_kind, "entity_key": event.entity_key,
-            "org_scope": list(event.org_scope), "before": event.before, "after": event.after}
+            "actor_person": event.actor_person, "action": event.action, "entity_kind": event.entity_kind,
+            "entity_key": event.entity_key, "org_scope": list(event.org_scope), "before": event.before,
+            "after": event.after}
 
 
 def to_audit(row: Row[Any]) -> AuditEvent:
@@ -175,3 +180,21 @@ def to_delegation(row: Row[Any]) -> Delegation:
     """A delegation from its row."""
     m = row._mapping
     return Delegation(**{name: m[name] for name in _DELEGATION_FIELDS})
+
+
+def person_values(person: Person) -> Values:
+    """Row values of a person (its roles go to person_roles)."""
+    return {name: getattr(person, name) for name in _PERSON_FIELDS}
+
+
+def person_role_values(person: Person) -> list[Values]:
+    """Rows of a person's roles, in the order given."""
+    return [{"username": person.username, "orgno": r.orgno, "role": str(r.role), "position": i}
+            for i, r in enumerate(person.roles)]
+
+
+def to_person(row: Row[Any], roles: Iterable[Row[Any]]) -> Person:
+    """A person from its row and its role rows (in position order)."""
+    m = row._mapping
+    return Person(**{name: m[name] for name in _PERSON_FIELDS},
+                  roles=tuple(PersonRole(r.orgno, PortalRole(r.role)) for r in roles))

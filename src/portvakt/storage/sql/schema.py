@@ -164,6 +164,28 @@ delegations = sa.Table(
     sa.Index("ix_delegations_scheme_id", "scheme_id"),
 )
 
+# Portal accounts (issue 5): the argon2 hash only, never a password.
+people = sa.Table(
+    "people", metadata,
+    sa.Column("username", Key, primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("mobile", sa.String(), nullable=False),
+    sa.Column("password_hash", sa.Text(), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    _ts("created"),
+    _ts("updated"),
+)
+
+# One row per role a person holds for an organisation; "people of org X" is a range scan of the index.
+person_roles = sa.Table(
+    "person_roles", metadata,
+    sa.Column("username", Key, sa.ForeignKey("people.username", ondelete="CASCADE"), primary_key=True),
+    sa.Column("orgno", Key, primary_key=True),
+    sa.Column("role", Key, primary_key=True),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Index("ix_person_roles_orgno", "orgno", "username"),
+)
+
 signing_keys = sa.Table(
     "signing_keys", metadata,
     sa.Column("kid", Key, primary_key=True),
@@ -182,6 +204,7 @@ audit_events = sa.Table(
     _ts("at"),
     sa.Column("actor_orgno", Key, nullable=True),
     sa.Column("actor_client_id", Key, nullable=True),
+    sa.Column("actor_person", Key, nullable=True),
     sa.Column("action", sa.String(), nullable=False),
     sa.Column("entity_kind", sa.String(), nullable=False),
     sa.Column("entity_key", sa.Text(), nullable=False),

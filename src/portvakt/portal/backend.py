@@ -1,0 +1,164 @@
+"""The APIs the portal calls, one method per call, with its own token (design note: Altinn -> /api/v1)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from .config import PortalConfig
+from .errors import PortalError, Unavailable, from_problem
+from .models import ALTINN_VIRKSYS, Person, RegisteredKey, ScopeAccess, ScopeInfo, System
+from .tokens import PortalTokenSource, TokenUnavailable
+
+log = logging.getLogger("portvakt.portal")
+T = TypeVar("T")
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+PORTAL_API = "accessmanagement/api/v1/portal/"
+#: The headers with which the portal's token (altinn:portal) acts for an organisation and names the person.
+ACTING_FOR, PERSON = "Portvakt-Acting-For", "Portvakt-Person"
+
+
+class _Keys(BaseModel):
+    keys: list[RegisteredKey]
+
+
+class Backend:
+    """Typed calls to /api/v1 and the Altinn side; refusals become PortalError, failures Unavailable."""
+
+    def __init__(self, config: PortalConfig, http: httpx.AsyncClient, tokens: PortalTokenSource) -> None:
+        self._cfg = config
+        self._http = http
+        self._tokens = tokens
+
+    async def _call(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+                    **kwargs: Any) -> httpx.Response:
+        """One call with the portal's token; a refused token (RFC 6750 §3.1) gets one retry with a fresh one."""
+        for attempt in (1, 2):
+            try:
+                token = await self._tokens.token()
+            except TokenUnavailable as exc:
+                log.warning("portal backend unavailable: %s", exc)
+                raise Unavailable() from None
+            try:
+                sent = {**(headers or {}), "authorization": f"Bearer {token}"}
+                resp = await self._http.request(method, url, headers=sent, timeout=self._cfg.timeout_seconds,
+                                                **kwargs)
+            except httpx.HTTPError as exc:
+                log.warning("portal backend: %s %s failed: %s", method, url, exc.__class__.__name__)
+                raise Unavailable() from None
+            challenge = resp.headers.get("www-authenticate", "")
+            if not (resp.status_code == 401 and challenge) or attempt == 2:
+                break
+            self._tokens.forget(token)
+        if (resp.status_code == 401 and challenge) or "insufficient_scope" in challenge:
+            log.warning("portal backend: %s %s answered %s; check the portal client and its scopes",
+                        method, url, resp.status_code)
+            raise Unavailable()
+        return resp
+
+    async def _json(self, method: str, url: str, kind: type[T] | Any, *, ok: int | tuple[int, ...] = 200,
+                    **kwargs: Any) -> T:
+        """Call and parse the answer as `kind`; a refusal raises PortalError."""
+        resp = await self._call(method, url, **kwargs)
+        if resp.status_code not in ((ok,) if isinstance(ok, int) else ok):
+            raise from_problem(resp)
+        try:
+            parsed: T = TypeAdapter(kind).validate_json(resp.content)
+        except ValidationError:
+            log.warning("portal backend: %s %s answered in an unexpected shape", method, url)
+            raise Unavailable() from None
+        return parsed
+
+    def _api(self, path: str) -> str:
+        return self._cfg.api_url + "api/v1/" + path
+
+    # --- the Altinn side: people (Helper A's portal API) ---------------------------------------------------
+
+    async def login(self, username: str, password: str) -> Person | None:
+        """POST portal/login: the person, or None for a wrong username or password (401, or 400 for input
+        the Altinn side will not even check: the same answer, so nothing is revealed)."""
+        url = self._cfg.altinn_url + PORTAL_API + "login"
+        resp = await self._call("POST", url, json={"username": username, "password": password})
+        if resp.status_code in (400, 401):
+            return None
+        if resp.status_code != 200:
+            raise from_problem(resp)
+        try:
+            return Person.model_validate_json(resp.content)
+        except ValidationError:
+            log.warning("portal backend: the login answer has an unexpected shape")
+            raise Unavailable() from None
+
+    async def person(self, username: str) -> Person:
+        """GET portal/people/{username}: the person as stored now (mobile number, roles)."""
+        url = self._cfg.altinn_url + PORTAL_API + "people/" + quote(username, safe="")
+        person: Person = await self._json("GET", url, Person)
+        return person
+
+    # --- /api/v1: systems, keys, scopes --------------------------------------------------------------------
+
+    async def systems(self, vendor: str) -> list[System]:
+        """GET /clients?integration_type=altinn_virksys&client_orgno=<vendor> (design note), every page."""
+        found: list[System] = []
+        params: dict[str, Any] = {"integration_type": ALTINN_VIRKSYS, "client_orgno": vendor, "limit": 1000}
+        while True:
+            page: list[System] = await self._json("GET", self._api("clients"), list[System], params=params)
+            found.extend(s for s in page if s.client_orgno == vendor and s.integration_type == ALTINN_VIRKSYS)
+            if len(page) < params["limit"]:
+                return found
+            params["after"] = page[-1].client_id
+
+    async def system(self, vendor: str, client_id: str) -> System:
+        """GET /clients/{id}: only a virksomhetssystem of the vendor; anything else is not found."""
+        url = self._api("clients/" + quote(client_id, safe=""))
+        found: System = await self._json("GET", url, System)
+        if found.client_orgno != vendor or found.integration_type != ALTINN_VIRKSYS:
+            raise PortalError("not found", status=404, kind="not-found")
+        return found
+
+    async def keys(self, client_id: str) -> list[RegisteredKey]:
+        """GET /clients/{id}/jwks: the registered public keys with their expiry (spec §3.3)."""
+        url = self._api("clients/" + quote(client_id, safe="") + "/jwks")
+        found: _Keys = await self._json("GET", url, _Keys)
+        return found.keys
+
+    async def put_keys(self, client_id: str, jwks: list[dict[str, Any]]) -> list[RegisteredKey]:
+        """PUT /clients/{id}/jwks: replace the whole set (spec §3.3)."""
+        url = self._api("clients/" + quote(client_id, safe="") + "/jwks")
+        found: _Keys = await self._json("PUT", url, _Keys, json={"keys": jwks})
+        return found.keys
+
+    async def usable_scopes(self, vendor: str) -> list[ScopeAccess]:
+        """GET /scopes/access/for_consumer?consumer_org=<vendor> (design note), for altinn_virksys."""
+        params = {"consumer_org": vendor, "integration_type": ALTINN_VIRKSYS}
+        found: list[ScopeAccess] = await self._json("GET", self._api("scopes/access/for_consumer"),
+                                                    list[ScopeAccess], params=params)
+        return [a for a in found if a.state == "APPROVED"]
+
+    async def delegable_scopes(self) -> list[ScopeInfo]:
+        """GET /scopes/all: the public scopes customers can delegate (they have a delegation_source)."""
+        params = {"integration_type": ALTINN_VIRKSYS}
+        found: list[ScopeInfo] = await self._json("GET", self._api("scopes/all"), list[ScopeInfo], params=params)
+        return [s for s in found if s.delegation_source and s.active]
+
+    async def create_system(self, vendor: str, name: str, description: str, scopes: list[str]) -> System:
+        """POST /clients exactly as the design note: client_orgno = the vendor, altinn_virksys, private_key_jwt."""
+        body = {"client_name": name, "description": description, "scopes": scopes, "client_orgno": vendor,
+                "integration_type": ALTINN_VIRKSYS, "application_type": "web",
+                "token_endpoint_auth_method": "private_key_jwt", "grant_types": [JWT_BEARER]}
+        created: System = await self._json("POST", self._api("clients"), System, ok=201, json=body)
+        return created
+
+    # --- acting for an organisation (the access manager's and API provider admin's pages) ------------------
+
+    async def call_for(self, orgno: str, person: str, method: str, url: str, kind: type[T] | Any, *,
+                       ok: int | tuple[int, ...] = 200, **kwargs: Any) -> T:
+        """A call made as the organisation the person acts for (Portvakt-Acting-For + Portvakt-Person,
+        policy.acting_for); the caller has checked the person's role for that organisation first."""
+        acting = {ACTING_FOR: orgno, PERSON: person}
+        found: T = await self._json(method, url, kind, ok=ok, headers=acting, **kwargs)
+        return found

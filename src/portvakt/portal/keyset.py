@@ -1,0 +1,52 @@
+"""Adding one public key to a system's key set (spec §3.3: PUT replaces the whole set, at most 5 keys)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from portvakt.jose import JoseError, PrivateKeyRefused, PublicKey, parse_public_key, thumbprint
+
+from .backend import Backend
+from .models import KeyState, RegisteredKey
+
+MAX_KEYS = 5
+
+
+class KeyRefused(Exception):
+    """The portal refuses a key before the API sees it: a catalogue key and its values."""
+
+    def __init__(self, message: str, **values: str) -> None:
+        super().__init__(message)
+        self.message, self.values = message, values
+
+
+def read_public_key(text: str, *, private_message: str, invalid_message: str) -> PublicKey:
+    """An RSA public key from PEM or JWK text; private material is refused here and goes nowhere (RFC 7517 §9.2)."""
+    try:
+        return parse_public_key(text)
+    except PrivateKeyRefused:
+        raise KeyRefused(private_message) from None
+    except JoseError as exc:
+        raise KeyRefused(invalid_message, reason=str(exc)) from None
+
+
+def check_kid(key: PublicKey, claimed: str) -> None:
+    """A kid made in the browser must be the key's RFC 7638 thumbprint (the JS computes it the same way)."""
+    if claimed and claimed != thumbprint(key.jwk):
+        raise KeyRefused("browser.kid_mismatch")
+
+
+def _same(a: dict[str, Any], b: RegisteredKey) -> bool:
+    return a.get("kid") == b.kid or (a.get("n") == b.n and a.get("e") == b.e)
+
+
+async def add_key(backend: Backend, client_id: str, current: list[RegisteredKey], jwk: dict[str, Any]) -> None:
+    """PUT the unexpired keys plus the new one; expired keys are dropped, not renewed by the re-post."""
+    now = datetime.now(UTC)
+    live = [k for k in current if k.state(now) is not KeyState.EXPIRED]
+    if any(_same(jwk, k) for k in live):
+        raise KeyRefused("keys.duplicate")
+    if len(live) >= MAX_KEYS:
+        raise KeyRefused("keys.full")
+    await backend.put_keys(client_id, [*(k.public_jwk() for k in live), jwk])

@@ -1,0 +1,56 @@
+"""HTML pages from Jinja2 templates (autoescaped), in the request's language, with no-store caching."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from .i18n import Translator
+from .nav import NavItem, entries_for
+from .web import base, language_of, session_of
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _date(t: Translator) -> Any:
+    def format_date(value: datetime) -> str:
+        return value.astimezone(UTC).strftime(t("date.format"))
+
+    return format_date
+
+
+class Renderer:
+    """One Jinja2 environment; `page()` renders a template with the layout's context."""
+
+    def __init__(self, stylesheets: list[str], *, dev_sms: bool = False) -> None:
+        self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.stylesheets = stylesheets
+        self.dev_sms = dev_sms
+
+    def context(self, request: Request) -> dict[str, Any]:
+        """What every page's layout needs: texts, paths, the person, the organisation and the menu."""
+        t = Translator(language_of(request))
+        session = session_of(request)
+        person = session.person if session else None
+        root = base(request)
+        orgno = session.orgno if session else None
+        roles = person.roles_for(orgno) if person and orgno else frozenset()
+        path = request.url.path
+        nav = [NavItem(root + e.path, t(e.label), path.startswith(root + e.path)) for e in entries_for(roles)]
+        return {"t": t, "lang": t.language, "base": root, "static": root + "/static",
+                "stylesheets": [root + s for s in self.stylesheets], "person": person, "orgno": orgno,
+                "org_name": person.organisations().get(orgno, orgno) if person and orgno else None,
+                "csrf": session.csrf if session else "", "nav": nav, "here": path,
+                "many_orgs": bool(person and len(person.organisations()) > 1), "format_date": _date(t),
+                "dev_sms": self.dev_sms}
+
+    def page(self, request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
+        """The rendered page; pages are never cached (they show a person's data)."""
+        html = self.env.get_template(template).render(**self.context(request), **values)
+        return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})

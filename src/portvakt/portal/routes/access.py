@@ -1,0 +1,85 @@
+"""The API provider admin's pages: the organisation's scopes and delegation schemes, and each scope's access
+list with the consumers' names (spec §3.4, §4.1 step 2; issue 5 §6). Changes are in access_change.py."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..models import PortalRole
+from ..orgapi import OrgApi, org_api
+from ..orgmodels import AccessEntry, Notice, OwnScope
+from ..web import PageError, acting, base, state
+
+ROLE = PortalRole.API_ADMIN
+MAX_SCOPE = 200
+
+
+@dataclass
+class GrantForm:
+    """The grant form: the orgno typed, and its error (a catalogue key) with the values it shows."""
+
+    orgno: str = ""
+    error: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def access_url(request: Request, scope: str, **extra: str) -> str:
+    """The access list page of a scope (a query parameter: scope names hold ':' and '/')."""
+    return f"{base(request)}/scopes/access?{urlencode({'scope': scope, **extra})}"
+
+
+async def own_scope(api: OrgApi, name: str) -> OwnScope:
+    """One of the organisation's own active scopes; the 404 page for any other name (spec §3.4 ownership)."""
+    if name and len(name) <= MAX_SCOPE:
+        for scope in await api.scopes():
+            if scope.name == name:
+                return scope
+    raise PageError(404, "error.not_found.title", "error.not_found")
+
+
+async def scopes(request: Request) -> Response:
+    """GET /scopes: GET /api/v1/scopes and GET /maskinporten-api/delegationSchemes (read-only)."""
+    who = await acting(request, ROLE)
+    api = org_api(request, who)
+    own, schemes = await asyncio.gather(api.scopes(), api.own_schemes())
+    return state(request).renderer.page(request, "api_scopes.html", scopes=sorted(own, key=lambda s: s.name),
+                                        schemes=schemes)
+
+
+def _notice(request: Request, scope: OwnScope, entries: list[AccessEntry], names: dict[str, str]) -> Notice | None:
+    """"Granted" or "revoked", for an entry that really is so now (?granted= / ?revoked=)."""
+    for param, key, state_now in (("granted", "access.granted", "APPROVED"), ("revoked", "access.revoked", "DENIED")):
+        wanted = request.query_params.get(param)
+        for e in entries:
+            if wanted is not None and e.consumer_orgno == wanted and e.state == state_now:
+                return Notice(key, {"name": names.get(wanted, wanted), "orgno": wanted, "scope": scope.name})
+    return None
+
+
+async def access_list(request: Request, api: OrgApi, scope: OwnScope, form: GrantForm, *,
+                      status: int = 200) -> Response:
+    """The access list page: GET /scopes/access?scope= with the consumers' names, and the grant form."""
+    entries = sorted(await api.access(scope.name), key=lambda e: e.consumer_orgno)
+    names = await api.names(e.consumer_orgno for e in entries)
+    return state(request).renderer.page(request, "scope_access.html", status=status, scope=scope, entries=entries,
+                                        names=names, form=form, notice=_notice(request, scope, entries, names))
+
+
+async def access(request: Request) -> Response:
+    """GET /scopes/access?scope=: who has access to one own scope."""
+    who = await acting(request, ROLE)
+    api = org_api(request, who)
+    scope = await own_scope(api, request.query_params.get("scope", ""))
+    return await access_list(request, api, scope, GrantForm())
+
+
+ROUTES = [
+    Route("/scopes", scopes, methods=["GET"]),
+    Route("/scopes/access", access, methods=["GET"]),
+]

@@ -1,0 +1,185 @@
+"""Logging in and out, choosing the organisation to act for, the language, and the overview page."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ..i18n import LANGUAGES, is_language
+from ..models import Person
+from ..nav import entries_for
+from ..sessions import Session
+from ..web import (
+    LANGUAGE_COOKIE,
+    SESSION_COOKIE,
+    PageError,
+    base,
+    checked_form,
+    clear_session_cookie,
+    field,
+    fresh_roles,
+    language_of,
+    person_session,
+    session_of,
+    set_cookie,
+    state,
+)
+
+log = logging.getLogger("portvakt.portal")
+MAX_USERNAME = 100
+MAX_PASSWORD = 1024
+
+
+def _client_ip(request: Request) -> str:
+    """The peer address (the portal trusts no forwarding header; run it behind a proxy that sets the peer)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _login_page(request: Request, session: Session, *, status: int = 200, error: str | None = None,
+                username: str = "", notice: str | None = None) -> Response:
+    """The login form; the session cookie is (re)sent so a fresh anonymous session sticks."""
+    response = state(request).renderer.page(request, "login.html", status=status, error=error, username=username,
+                                            notice=notice)
+    set_cookie(request, response, SESSION_COOKIE, session.sid)
+    return response
+
+
+def _anonymous(request: Request) -> Session:
+    """The request's session, or a new anonymous one (it carries the login form's CSRF token)."""
+    session = session_of(request)
+    if session is None:
+        session = state(request).sessions.new(language_of(request))
+        request.scope["portal"]["session"] = session
+    return session
+
+
+async def login_form(request: Request) -> Response:
+    """GET /login: the form (a logged-in person goes to the overview)."""
+    session = _anonymous(request)
+    if session.person is not None:
+        return RedirectResponse(base(request) + "/", status_code=303)
+    notice = "logout.done" if request.query_params.get("done") == "logout" else None
+    return _login_page(request, session, notice=notice)
+
+
+def _locked(request: Request, seconds: int) -> Response:
+    """429 with Retry-After and a readable page (RFC 6585 §4)."""
+    response = state(request).renderer.page(request, "error.html", status=429, title="login.locked.title",
+                                            text="login.locked.text", values={"seconds": str(seconds)})
+    response.headers["retry-after"] = str(seconds)
+    return response
+
+
+async def login(request: Request) -> Response:
+    """POST /login: throttled per username and address; a new session id on success (session fixation)."""
+    portal = state(request)
+    session, form = await checked_form(request)
+    username, password = field(form, "username").strip(), field(form, "password")
+    if not username or not password or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+        return _login_page(request, session, status=400, error="login.required", username=username[:MAX_USERNAME])
+    ip = _client_ip(request)
+    wait = portal.limiter.retry_after(username, ip)
+    if wait:
+        log.warning("portal login refused while locked (username or address over the failure limit)")
+        return _locked(request, wait)
+    person = await portal.backend.login(username, password)
+    if person is None:
+        portal.limiter.failed(username, ip)
+        return _login_page(request, session, status=401, error="login.failed", username=username)
+    portal.limiter.succeeded(username)
+    if not person.roles:
+        return _login_page(request, session, status=403, error="login.no_roles", username=username)
+    return _logged_in(request, session, person)
+
+
+def _logged_in(request: Request, old: Session, person: Person) -> Response:
+    """Renew the session id, pick the organisation if there is only one, go on."""
+    session = state(request).sessions.renew(old, person)
+    session.roles_checked_at = time.monotonic()
+    orgs = person.organisations()
+    if len(orgs) == 1:
+        session.orgno = next(iter(orgs))
+    log.info("portal login: %s", person.username)
+    response = RedirectResponse(base(request) + ("/" if session.orgno else "/org"), status_code=303)
+    set_cookie(request, response, SESSION_COOKIE, session.sid)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """POST /logout: the session ends at the server and the cookie is removed."""
+    session, _ = await checked_form(request)
+    state(request).sessions.drop(session)
+    response = RedirectResponse(base(request) + "/login?done=logout", status_code=303)
+    clear_session_cookie(request, response)
+    return response
+
+
+async def choose_org_form(request: Request) -> Response:
+    """GET /org: the organisations the person holds a role for."""
+    session = person_session(request)
+    await fresh_roles(request, session)
+    assert session.person is not None
+    return state(request).renderer.page(request, "org.html", orgs=session.person.organisations(),
+                                        chosen=session.orgno, error=None)
+
+
+async def choose_org(request: Request) -> Response:
+    """POST /org: act for one of the person's own organisations (nothing else is accepted)."""
+    session, form = await checked_form(request)
+    if session.person is None:
+        return RedirectResponse(base(request) + "/login", status_code=303)
+    await fresh_roles(request, session)
+    orgs = session.person.organisations()
+    orgno = field(form, "orgno")
+    if orgno not in orgs:
+        return state(request).renderer.page(request, "org.html", status=400, orgs=orgs, chosen=None,
+                                            error="org.invalid")
+    session.orgno = orgno
+    return RedirectResponse(base(request) + "/", status_code=303)
+
+
+def _safe_next(request: Request, target: str) -> str:
+    """A path below the portal only (no scheme, no host, no `//`), else the overview."""
+    root = base(request)
+    ok = target.startswith(root + "/") and "//" not in target and "\\" not in target and len(target) < 500
+    return target if ok else root + "/"
+
+
+async def language(request: Request) -> Response:
+    """GET /language?lang=en&next=...: remember the language (cookie and session) and go back."""
+    chosen = request.query_params.get("lang", "")
+    if not is_language(chosen):
+        raise PageError(400, "error.title", "error.bad_form")
+    response = RedirectResponse(_safe_next(request, request.query_params.get("next", "")), status_code=303)
+    set_cookie(request, response, LANGUAGE_COOKIE, chosen)
+    session = session_of(request)
+    if session is not None:
+        session.language = next(lang for lang in LANGUAGES if lang == chosen)
+    return response
+
+
+async def home(request: Request) -> Response:
+    """GET /: the roles the person holds for the chosen organisation, with links to their pages."""
+    session = person_session(request)
+    await fresh_roles(request, session)
+    assert session.person is not None
+    if session.orgno is None:
+        return RedirectResponse(base(request) + "/org", status_code=303)
+    roles = session.person.roles_for(session.orgno)
+    return state(request).renderer.page(request, "home.html", roles=sorted(roles),
+                                        entries=entries_for(roles))
+
+
+ROUTES = [
+    Route("/", home, methods=["GET"]),
+    Route("/login", login_form, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/org", choose_org_form, methods=["GET"]),
+    Route("/org", choose_org, methods=["POST"]),
+    Route("/language", language, methods=["GET"]),
+]

@@ -1,0 +1,165 @@
+"""The integration responsible's pages: the vendor's systems, the scopes it may use, creating a system
+and a system's own page (design note "Opprette virksomhetsystem")."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ..backend import Backend
+from ..errors import PortalError
+from ..keyset import MAX_KEYS
+from ..models import KeyState, PortalRole, RegisteredKey, ScopeAccess, ScopeInfo, System, key_set_state
+from ..usage import usage_snippets
+from ..web import Acting, PageError, acting, base, checked_form, state
+from ..web import field as form_field
+
+log = logging.getLogger("portvakt.portal")
+ROLE = PortalRole.INTEGRATION_RESPONSIBLE
+MAX_NAME, MAX_DESCRIPTION = 200, 2000
+#: At most this many key-set reads at a time for the systems list.
+KEY_LOOKUPS = 8
+
+
+@dataclass
+class ScopeChoices:
+    """The scopes a vendor may put on a system: those it has access to, and those customers can delegate."""
+
+    access: list[ScopeAccess]
+    delegable: list[ScopeInfo]
+
+    def names(self) -> set[str]:
+        """Every scope name on offer."""
+        return {a.scope for a in self.access} | {s.name for s in self.delegable}
+
+
+@dataclass
+class SystemForm:
+    """What the create form holds, and its errors by field (catalogue keys)."""
+
+    name: str = ""
+    description: str = ""
+    scopes: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    refused: str | None = None
+
+
+async def scope_choices(backend: Backend, vendor: str) -> ScopeChoices:
+    """GET /scopes/access/for_consumer and the delegable public scopes, at the same time."""
+    access, delegable = await asyncio.gather(backend.usable_scopes(vendor), backend.delegable_scopes())
+    have = {a.scope for a in access}
+    return ScopeChoices(sorted(access, key=lambda a: a.scope),
+                        sorted((s for s in delegable if s.name not in have), key=lambda s: s.name))
+
+
+async def systems(request: Request) -> Response:
+    """GET /systems: the vendor's virksomhetssystemer with the state of their keys, and its scopes."""
+    who = await acting(request, ROLE)
+    backend = state(request).backend
+    found, choices = await asyncio.gather(backend.systems(who.orgno), scope_choices(backend, who.orgno))
+    limit = asyncio.Semaphore(KEY_LOOKUPS)
+
+    async def keys_of(system: System) -> list[RegisteredKey]:
+        async with limit:
+            return await backend.keys(system.client_id)
+
+    key_sets = await asyncio.gather(*(keys_of(s) for s in found))
+    now = datetime.now(UTC)
+    rows = [(s, key_set_state(keys, now)) for s, keys in zip(found, key_sets, strict=True)]
+    return state(request).renderer.page(request, "systems.html", rows=rows, choices=choices)
+
+
+async def new_system_form(request: Request) -> Response:
+    """GET /systems/new: name, description and the scopes on offer."""
+    choices = await scope_choices(state(request).backend, (await acting(request, ROLE)).orgno)
+    return state(request).renderer.page(request, "system_new.html", form=SystemForm(), choices=choices)
+
+
+def _validate(form: SystemForm, choices: ScopeChoices) -> None:
+    """The portal's own checks before the API's (spec §3.2 lengths); errors by field."""
+    if not form.name:
+        form.errors["client_name"] = "new.name.required"
+    elif len(form.name) > MAX_NAME:
+        form.errors["client_name"] = "new.name.too_long"
+    if len(form.description) > MAX_DESCRIPTION:
+        form.errors["description"] = "new.description.too_long"
+    if not set(form.scopes) <= choices.names():
+        form.errors["scopes"] = "new.scopes.unknown"
+
+
+async def create_system(request: Request) -> Response:
+    """POST /systems/new: POST /api/v1/clients as the design note, then to the new system's page."""
+    _, posted = await checked_form(request)
+    who = await acting(request, ROLE)
+    backend = state(request).backend
+    choices = await scope_choices(backend, who.orgno)
+    form = SystemForm(" ".join(form_field(posted, "client_name").split()), form_field(posted, "description").strip(),
+                      list(dict.fromkeys(posted.get("scopes", []))))
+    _validate(form, choices)
+    if not form.errors:
+        try:
+            made = await backend.create_system(who.orgno, form.name, form.description, form.scopes)
+        except PortalError as exc:
+            if exc.status >= 500 or exc.kind == "unavailable":
+                raise
+            form.refused = exc.message
+            if exc.field in ("client_name", "description", "scopes"):
+                form.errors[exc.field] = "form.refused"
+        else:
+            log.info("portal: %s created system %s for %s", who.person.username, made.client_id, who.orgno)
+            return RedirectResponse(f"{base(request)}/systems/{quote(made.client_id, safe='')}", status_code=303)
+    return state(request).renderer.page(request, "system_new.html", status=400, form=form, choices=choices)
+
+
+@dataclass
+class SystemContext:
+    """A system page's subject: who acts, the system and its keys."""
+
+    who: Acting
+    system: System
+    keys: list[RegisteredKey]
+
+    def live_keys(self, now: datetime) -> list[RegisteredKey]:
+        """The keys that have not expired."""
+        return [k for k in self.keys if k.state(now) is not KeyState.EXPIRED]
+
+
+async def load_system(request: Request) -> SystemContext:
+    """The vendor's system named in the path, and its keys; a 404 page for anyone else's."""
+    who = await acting(request, ROLE)
+    backend = state(request).backend
+    client_id = request.path_params["client_id"]
+    try:
+        found = await backend.system(who.orgno, client_id)
+    except PortalError as exc:
+        if exc.kind == "not-found" or exc.status in (400, 404):
+            raise PageError(404, "error.not_found.title", "error.not_found") from None
+        raise
+    return SystemContext(who, found, await backend.keys(found.client_id))
+
+
+async def system_page(request: Request) -> Response:
+    """GET /systems/{client_id}: client_id, scopes, keys and expiry; until a key, the three ways to add one."""
+    ctx = await load_system(request)
+    now = datetime.now(UTC)
+    live = ctx.live_keys(now)
+    snippets = usage_snippets(state(request).config.api_url, ctx.system, live[-1]) if live else None
+    added = request.query_params.get("added")
+    return state(request).renderer.page(
+        request, "system.html", system=ctx.system, keys=ctx.keys, now=now, overall=key_set_state(ctx.keys, now),
+        can_add=len(live) < MAX_KEYS, snippets=snippets, added=added if any(k.kid == added for k in live) else None)
+
+
+ROUTES = [
+    Route("/systems", systems, methods=["GET"]),
+    Route("/systems/new", new_system_form, methods=["GET"]),
+    Route("/systems/new", create_system, methods=["POST"]),
+    Route("/systems/{client_id}", system_page, methods=["GET"]),
+]

@@ -1,0 +1,186 @@
+"""Request plumbing shared by the pages: the portal's state, sessions, forms, CSRF and page errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .config import Language, PortalConfig
+from .errors import PortalError
+from .i18n import is_language
+from .models import Person, PortalRole
+from .sessions import Session, SessionStore
+
+if TYPE_CHECKING:
+    from portvakt.sms import DevOutbox, SmsGateway
+
+    from .backend import Backend
+    from .ratelimit import LoginLimiter
+    from .render import Renderer
+
+log = logging.getLogger("portvakt.portal")
+SESSION_COOKIE = "portvakt_session"
+LANGUAGE_COOKIE = "portvakt_lang"
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 64 * 1024
+
+
+@dataclass
+class PortalState:
+    """Everything the pages use, built once by create_portal (kept on app.state.portal)."""
+
+    config: PortalConfig
+    sessions: SessionStore
+    limiter: LoginLimiter
+    backend: Backend
+    renderer: Renderer
+    sms: SmsGateway
+    outbox: DevOutbox | None
+
+
+class PageError(Exception):
+    """Answer with an error page: a catalogue key for the title and one for the text."""
+
+    def __init__(self, status: int, title: str, text: str, **values: str) -> None:
+        super().__init__(text)
+        self.status, self.title, self.text, self.values = status, title, text, values
+
+
+class Redirect(Exception):
+    """Answer with 303 See Other to a path below the portal."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def state(request: Request) -> PortalState:
+    """The portal's components."""
+    found: PortalState = request.app.state.portal
+    return found
+
+
+def base(request: Request) -> str:
+    """The portal's path prefix (where it is mounted, e.g. /portal)."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def session_of(request: Request) -> Session | None:
+    """The live session of the request's cookie, if any (looked up once per request)."""
+    if "session" not in request.scope.setdefault("portal", {}):
+        request.scope["portal"]["session"] = state(request).sessions.get(request.cookies.get(SESSION_COOKIE))
+    found: Session | None = request.scope["portal"]["session"]
+    return found
+
+
+def language_of(request: Request) -> Language:
+    """The session's language, else the language cookie, else the configured default."""
+    session = session_of(request)
+    if session is not None:
+        return session.language
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return chosen if is_language(chosen) else state(request).config.default_language  # type: ignore[return-value]
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """A cookie for the portal's path only: HttpOnly, SameSite=Lax, Secure unless configured off."""
+    response.set_cookie(name, value, path=base(request) or "/", httponly=True, samesite="lax",
+                        secure=state(request).config.secure_cookies)
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    """Remove the session cookie from the browser."""
+    response.delete_cookie(SESSION_COOKIE, path=base(request) or "/", httponly=True, samesite="lax",
+                           secure=state(request).config.secure_cookies)
+
+
+def person_session(request: Request) -> Session:
+    """The logged-in person's session; to the login page otherwise."""
+    session = session_of(request)
+    if session is None or session.person is None:
+        raise Redirect("/login")
+    return session
+
+
+@dataclass(frozen=True)
+class Acting:
+    """A logged-in person acting for a chosen organisation."""
+
+    session: Session
+    person: Person
+    orgno: str
+
+    @property
+    def org_name(self) -> str:
+        """The organisation's name as the person's roles give it."""
+        return self.person.organisations().get(self.orgno, self.orgno)
+
+
+async def fresh_roles(request: Request, session: Session) -> None:
+    """Re-read the person's roles now and then, so a revoked role or account stops working within a minute."""
+    portal = state(request)
+    if session.person is None or time.monotonic() - session.roles_checked_at < portal.config.roles_refresh_seconds:
+        return
+    try:
+        person = await portal.backend.person(session.person.username)
+    except PortalError as exc:
+        if exc.kind != "not-found":
+            raise
+        portal.sessions.drop(session)
+        raise Redirect("/login") from None
+    session.person, session.roles_checked_at = person, time.monotonic()
+    if session.orgno not in person.organisations():
+        session.orgno = None
+
+
+async def acting(request: Request, role: PortalRole) -> Acting:
+    """The person, acting for the chosen organisation with `role` for it; a 403 page without the role."""
+    session = person_session(request)
+    await fresh_roles(request, session)
+    person = session.person
+    if session.orgno is None or person is None:
+        raise Redirect("/org")
+    found = Acting(session, person, session.orgno)
+    if role not in person.roles_for(found.orgno):
+        raise PageError(403, "error.forbidden.title", "error.forbidden", org=found.org_name)
+    return found
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    """A urlencoded form (the portal's forms send nothing else; any other body has no fields), at most 64 KiB."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
+        return {}
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise PageError(413, "error.title", "error.bad_form")
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=300, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise PageError(400, "error.title", "error.bad_form") from None
+
+
+async def checked_form(request: Request) -> tuple[Session, dict[str, list[str]]]:
+    """The session and the form of a POST whose CSRF token matches the session's (OWASP CSRF, 403 otherwise)."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise PageError(403, "error.csrf.title", "error.csrf")
+    session = session_of(request)
+    if session is None:
+        raise PageError(403, "error.csrf.title", "error.session")
+    form = await read_form(request)
+    sent = form.get("csrf_token", [""])[0]
+    if not state(request).sessions.check_csrf(session, sent):
+        raise PageError(403, "error.csrf.title", "error.csrf")
+    return session, form
+
+
+def field(form: dict[str, list[str]], name: str) -> str:
+    """The first value of a form field, or empty."""
+    return form.get(name, [""])[0]
