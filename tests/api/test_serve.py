@@ -126,6 +126,7 @@ def test_replay_is_refused_across_two_workers(registry: tuple[Path, str, Private
             assert codes == [200, 400, 400], codes
         pids = set(re.findall(r"Started server process \[(\d+)\]", server.log.read_text()))
         assert len(pids) == 2
+        assert "the portal keeps its sessions in process memory" in " ".join(server.log.read_text().split())
     finally:
         server.stop()
 

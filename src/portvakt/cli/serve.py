@@ -57,6 +57,10 @@ def serve(
         where = f"database {s.resolved_database_url()}"
     else:  # the portal alone keeps no database; it calls the APIs over HTTP
         where = f"API {s.portal.api_url or s.resolved_issuer()}"
+    if workers > 1 and "portal" in s.roles:
+        err.print("[yellow]warning:[/yellow] the portal keeps its sessions in process memory, so with several "
+                  "workers a person's requests may land on a worker that does not know their session; serve the "
+                  "portal as its own one-worker process (--only portal) or behind sticky sessions")
     err.print(f"portvakt ({', '.join(s.roles)}) listening on http://{host}:{port}/ (issuer {s.resolved_issuer()}), "
               f"{workers} worker(s), {where}")
     uvicorn.run("portvakt.wiring:app_from_environment", factory=True, host=host, port=port, workers=workers,
