@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portvakt.domain.delegations import pair_key
+from portvakt.domain.delegations import DELEGATION_KIND, SCHEME_KIND, pair_key
 from portvakt.oauth.delegation import CachedDelegationLookup, DelegationUnavailable
 from portvakt.oauth.observed_store import ObservedStore
 from portvakt.storage.memory import MemoryStore
@@ -45,7 +45,7 @@ def test_a_delegation_change_drops_only_that_pair() -> None:
     cache = CachedDelegationLookup(registry)
     assert cache.has_delegation(C, S, SCOPE) and cache.has_delegation("910753614", S, SCOPE)
     registry.delegated.clear()
-    cache.on_change("delegation", pair_key(C, S))
+    cache.on_change(DELEGATION_KIND, pair_key(C, S))
     assert not cache.has_delegation(C, S, SCOPE)
     assert cache.has_delegation("910753614", S, SCOPE)  # another pair: still remembered
     cache.on_change("client", "x")
@@ -58,7 +58,7 @@ def test_a_scheme_change_drops_everything() -> None:
     cache = CachedDelegationLookup(registry)
     assert cache.has_delegation(C, S, SCOPE)
     registry.delegated.clear()
-    cache.on_change("scheme", "any-scheme-id")
+    cache.on_change(SCHEME_KIND, "any-scheme-id")
     assert not cache.has_delegation(C, S, SCOPE)
 
 
@@ -77,7 +77,7 @@ def test_an_answer_overtaken_by_a_change_is_not_remembered() -> None:
     registry = Registry()
     registry.delegated.add((C, S, SCOPE))
     cache = CachedDelegationLookup(registry)
-    registry.during.append(lambda: cache.on_change("delegation", pair_key(C, S)))
+    registry.during.append(lambda: cache.on_change(DELEGATION_KIND, pair_key(C, S)))
     assert cache.has_delegation(C, S, SCOPE)  # the answer read before the revocation landed
     registry.during.clear()
     registry.delegated.clear()

@@ -29,9 +29,20 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
 
 
+#: Change-feed kinds of the Altinn side: a scheme (key: scheme_id) and a delegation (key: pair_key).
+SCHEME_KIND = "scheme"
+DELEGATION_KIND = "delegation"
+
+
 def pair_key(consumer_orgno: str, supplier_orgno: str) -> str:
     """The change-feed key of a consumer→supplier pair: caches drop exactly its answers."""
     return f"{consumer_orgno}|{supplier_orgno}"
+
+
+def pair_of(key: str) -> tuple[str, str]:
+    """(consumer, supplier) of a pair_key."""
+    consumer, _, supplier = key.partition("|")
+    return consumer, supplier
 
 
 def check_texts(texts: Mapping[str, str], field: str, limit: int, *, nb_required: bool) -> dict[str, str]:
@@ -80,7 +91,7 @@ def create_scheme(uow: UnitOfWork, owner_orgno: str, scopes: Iterable[str], titl
                                                       nb_required=False),
                               created=now, last_updated=now)
     uow.put_scheme(scheme)
-    record(uow, actor=actor, action="scheme.create", kind="scheme", key=scheme.scheme_id, orgs=(owner_orgno,),
+    record(uow, actor=actor, action="scheme.create", kind=SCHEME_KIND, key=scheme.scheme_id, orgs=(owner_orgno,),
            before=None, after=scheme, now=now)
     return scheme
 
@@ -103,7 +114,7 @@ def update_scheme(uow: UnitOfWork, scheme_id: str, owner_orgno: str | None, scop
                     description=check_texts(description, "description", MAX_DESCRIPTION, nb_required=False),
                     active=before.active if active is None else active, last_updated=now)
     uow.put_scheme(after)
-    record(uow, actor=actor, action="scheme.update", kind="scheme", key=scheme_id, orgs=(before.owner_orgno,),
+    record(uow, actor=actor, action="scheme.update", kind=SCHEME_KIND, key=scheme_id, orgs=(before.owner_orgno,),
            before=before, after=after, now=now)
     return after
 
@@ -116,7 +127,7 @@ def deactivate_scheme(uow: UnitOfWork, scheme_id: str, owner_orgno: str | None, 
         return before
     after = replace(before, active=False, last_updated=now)
     uow.put_scheme(after)
-    record(uow, actor=actor, action="scheme.deactivate", kind="scheme", key=scheme_id,
+    record(uow, actor=actor, action="scheme.deactivate", kind=SCHEME_KIND, key=scheme_id,
            orgs=(before.owner_orgno,), before=before, after=after, now=now)
     return after
 
@@ -147,7 +158,7 @@ def delegate(uow: UnitOfWork, consumer_orgno: str, supplier_orgno: str, scheme_i
     made = Delegation(delegation_id=str(uuid.uuid4()), consumer_orgno=consumer_orgno,
                       supplier_orgno=supplier_orgno, scheme_id=scheme_id, created=now, created_by=_by(actor))
     uow.put_delegation(made)
-    record(uow, actor=actor, action="delegation.create", kind="delegation",
+    record(uow, actor=actor, action="delegation.create", kind=DELEGATION_KIND,
            key=pair_key(consumer_orgno, supplier_orgno), orgs=(consumer_orgno, supplier_orgno, scheme.owner_orgno),
            before=None, after=made, now=now)
     return made, True
@@ -164,7 +175,7 @@ def revoke_delegation(uow: UnitOfWork, delegation_id: str, consumer_orgno: str |
     after = replace(before, revoked=now, revoked_by=_by(actor))
     uow.put_delegation(after)
     scheme = uow.get_scheme(before.scheme_id)
-    record(uow, actor=actor, action="delegation.revoke", kind="delegation",
+    record(uow, actor=actor, action="delegation.revoke", kind=DELEGATION_KIND,
            key=pair_key(before.consumer_orgno, before.supplier_orgno),
            orgs=(before.consumer_orgno, before.supplier_orgno, scheme.owner_orgno if scheme else ""),
            before=before, after=after, now=now)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
+from portvakt.domain.delegations import DELEGATION_KIND, SCHEME_KIND, pair_of
+
 
 class DelegationUnavailable(Exception):
     """The delegation source could not answer; delegated requests fail closed."""
@@ -26,8 +28,8 @@ class NoDelegations:
 class CachedDelegationLookup:
     """Remembers the answers of a lookup on the same database until the change feed says they changed.
 
-    The Altinn side records every delegation under kind "delegation" with key "consumer|supplier", and
-    every scheme change under kind "scheme" (domain/delegations.py). Feed this cache's `on_change` from the
+    The Altinn side records every delegation under DELEGATION_KIND with a pair_key, and every scheme
+    change under SCHEME_KIND (domain/delegations.py). Feed this cache's `on_change` from the
     catalog: a delegation change drops that pair's answers, a scheme change drops them all. Failures are
     never remembered. The number of pairs remembered is bounded; the oldest go first.
     """
@@ -61,8 +63,7 @@ class CachedDelegationLookup:
         """A change-feed entry: forget what it may have changed."""
         with self._lock:
             self._generation += 1
-            if kind == "scheme":
+            if kind == SCHEME_KIND:
                 self._pairs.clear()
-            elif kind == "delegation":
-                consumer, _, supplier = key.partition("|")
-                self._pairs.pop((consumer, supplier), None)
+            elif kind == DELEGATION_KIND:
+                self._pairs.pop(pair_of(key), None)
