@@ -104,6 +104,19 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     sms: SmsSettings = SmsSettings()
 
+    def role_problem(self) -> str | None:
+        """Why these roles can't run in one process, or None: the Altinn side alone needs the token service's
+        issuer, and the portal runs alone or beside the token service."""
+        roles = set(self.roles)
+        if "token" in roles or "altinn" not in roles:
+            return None
+        if "portal" in roles:
+            return "serve the portal alone or with the token service, not with the Altinn side alone"
+        if not self.altinn.token_issuer:
+            return ("the Altinn side alone needs the token service's issuer URL "
+                    "(--token-issuer or PORTVAKT_ALTINN__TOKEN_ISSUER)")
+        return None
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under the data directory."""
         if self.database_url:

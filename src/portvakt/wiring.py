@@ -173,8 +173,9 @@ def altinn_alone(settings: Settings, *, store: Store | None = None, clock: Clock
     """The Altinn side as its own process: callers' tokens are checked against the token service's /jwk."""
     from portvakt.resource import TokenValidator
 
-    if not settings.altinn.token_issuer:
-        raise ValueError("the Altinn side alone needs PORTVAKT_ALTINN__TOKEN_ISSUER: the token service's issuer URL")
+    problem = settings.role_problem()
+    if problem or not settings.altinn.token_issuer:
+        raise ValueError(problem or "the Altinn side alone needs PORTVAKT_ALTINN__TOKEN_ISSUER")
     store = store or open_store(settings, migrate=False)
     check = RemoteTokenCheck(TokenValidator(settings.altinn.token_issuer))
     return create_altinn_service(store, clock or SystemClock(), check)
@@ -229,7 +230,5 @@ def app_from_environment() -> ASGIApp:
             app.app.add_route("/", _to_portal, methods=["GET"])
         return app
     if "altinn" in roles:
-        if "portal" in roles:
-            raise ValueError("serve the portal alone or with the token service, not with the Altinn side alone")
         return altinn_alone(settings)
     return portal_alone(settings)

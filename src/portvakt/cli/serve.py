@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from portvakt.settings import Settings
+from portvakt.settings import ALL_ROLES, Settings
 
 from .common import err, fail, settings
 
@@ -48,9 +48,10 @@ def serve(
     if token_issuer:
         os.environ["PORTVAKT_ALTINN__TOKEN_ISSUER"] = token_issuer
     s = settings()
-    if "token" not in s.roles and "altinn" in s.roles and not s.altinn.token_issuer:
-        fail("the Altinn side alone needs --token-issuer (the token service's issuer URL)")
-    if demo and set(s.roles) != {r.value for r in Role}:
+    problem = s.role_problem()
+    if problem:
+        fail(problem)
+    if demo and set(s.roles) != set(ALL_ROLES):
         fail("--demo seeds the whole system; use it without --only")
     if {"token", "altinn"} & set(s.roles):
         _prepare(s, demo)
