@@ -83,20 +83,14 @@ def prepare(settings: Settings, clock: Clock | None = None) -> Store:
     return store
 
 
-def portal_key_file(settings: Settings) -> Path:
-    """Where the portal's private key lives: PORTVAKT_PORTAL__KEY_FILE, else a file in data_dir."""
-    from portvakt.portal.config import KEY_FILE_NAME
-
-    return settings.portal.key_file or Path(settings.data_dir) / KEY_FILE_NAME
-
-
 def provision_portal_client(settings: Settings, store: Store, now: datetime) -> str:
     """The portal's key pair (made once, the private half a 0600 file) and its client at this server with
     the public half (domain.portal_client); returns the kid."""
     from portvakt.domain.portal_client import bootstrap_portal_client
     from portvakt.jose import PrivateKeyHandle
+    from portvakt.portal.config import key_file
 
-    path = portal_key_file(settings)
+    path = key_file(settings)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

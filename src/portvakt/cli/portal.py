@@ -23,13 +23,14 @@ def portal_client(
     URL (PORTVAKT_PORTAL__API_URL).
     """
     from portvakt.domain.clock import SystemClock
-    from portvakt.wiring import portal_key_file, prepare, provision_portal_client
+    from portvakt.portal.config import key_file as portal_key_file
+    from portvakt.wiring import prepare, provision_portal_client
 
     s = settings()
     if key_file is not None:
         s = s.model_copy(update={"portal": s.portal.model_copy(update={"key_file": key_file})})
     with readable_errors():
-        store = prepare(s)
+        store = prepare(s.model_copy(update={"roles": ["token", "altinn"]}))  # the client is made just below
         kid = provision_portal_client(s, store, SystemClock().now())
         store.close()
     typer.echo(json.dumps({"client_id": s.portal.client_id, "kid": kid, "key_file": str(portal_key_file(s))}))

@@ -57,6 +57,11 @@ class PortalConfig:
         return self.api_url + "token"
 
 
+def key_file(settings: Settings) -> Path:
+    """The portal's private key file: PORTVAKT_PORTAL__KEY_FILE, else KEY_FILE_NAME in the data dir."""
+    return settings.portal.key_file or Path(settings.data_dir) / KEY_FILE_NAME
+
+
 def portal_config(settings: Settings) -> PortalConfig:
     """The PortalConfig for `portvakt serve`: defaults point at this server and its data_dir."""
     p = settings.portal
@@ -64,7 +69,7 @@ def portal_config(settings: Settings) -> PortalConfig:
     secret = p.session_secret.get_secret_value().encode() if p.session_secret else secrets.token_bytes(32)
     return PortalConfig(
         api_url=api_url, altinn_url=p.altinn_url or api_url, client_id=p.client_id,
-        key_file=p.key_file or Path(settings.data_dir) / KEY_FILE_NAME, kid=p.kid,
+        key_file=key_file(settings), kid=p.kid,
         secure_cookies=p.secure_cookies, dev_mode=settings.demo if p.dev_mode is None else p.dev_mode,
         default_language=p.default_language, session_secret=secret,
         session_idle_seconds=p.session_idle_seconds, session_max_seconds=p.session_max_seconds,
