@@ -10,13 +10,13 @@ from datetime import datetime
 
 from fastapi import Request
 
-from portvakt.domain.audit import Actor
 from portvakt.domain.errors import NotFound
-from portvakt.domain.policy import Caller
 from portvakt.domain.ports import Clock, PasswordHasher, Store, UnitOfWork
 
+from ..v1.deps import actor
 from .auth import TokenCheck
 
+__all__ = ["AltinnContext", "actor", "context", "entity_id", "now", "reading", "writing"]
 #: Ids this side makes are UUIDs; anything outside this shape cannot exist, so it is 404 without a lookup.
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -54,11 +54,6 @@ def reading(request: Request) -> Iterator[UnitOfWork]:
 def now(request: Request) -> datetime:
     """The injected clock's time."""
     return context(request).clock.now()
-
-
-def actor(caller: Caller) -> Actor:
-    """The audit actor of an API call: the token's org and client, and the person the portal acts for."""
-    return Actor(caller.orgno, caller.client_id, caller.person)
 
 
 def entity_id(value: str, what: str) -> str:
