@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ from portvakt.storage.sql import SqlStore, make_engine
 from portvakt.storage.sql.schema import delegations
 
 from .builders import ORG_B, ORG_C, T0, delegation, scheme
+from .statements import sent_statements
 
 HAS = "has_delegation"
 BY_SCOPE = "list_schemes(scope=...)"
@@ -26,15 +26,7 @@ QUERIES: dict[str, Callable[[UnitOfWork], object]] = {
 def _plans(store: SqlStore, work: Callable[[UnitOfWork], object]) -> list[str]:
     """The database's plans of the SELECTs that `work` really sends (PostgreSQL: with sequential scans off,
     so a usable index shows even on these tiny tables)."""
-    sent: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
-        sent.append((statement, params))
-
-    sa.event.listen(store.engine, "before_cursor_execute", capture)
-    with store.begin() as uow:
-        work(uow)
-    sa.event.remove(store.engine, "before_cursor_execute", capture)
+    sent = sent_statements(store, work)
     selects = [(sql, params) for sql, params in sent  # not PostgreSQL's advisory lock of begin()
                if sql.lstrip().upper().startswith("SELECT") and "delegation" in sql]
     with store.engine.begin() as conn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from portvakt.storage.sql import SqlStore, make_engine, normalise_url
 from portvakt.storage.sql.schema import delegation_sources
 
 from .builders import ORG_A, T0, client, event, key
+from .statements import sent_statements
 
 
 @pytest.mark.parametrize(("given", "driver"), [
@@ -67,15 +67,7 @@ def test_naive_timestamps_are_refused(sql_url: str) -> None:
 
 def _plans(store: SqlStore, work: Callable[[UnitOfWork], object]) -> list[str]:
     """SQLite's query plans of the SELECTs that `work` really sends."""
-    sent: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
-        sent.append((statement, params))
-
-    sa.event.listen(store.engine, "before_cursor_execute", capture)
-    with store.begin() as uow:
-        work(uow)
-    sa.event.remove(store.engine, "before_cursor_execute", capture)
+    sent = sent_statements(store, work)
     with store.engine.connect() as conn:
         return [" / ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
                 for sql, params in sent if sql.lstrip().upper().startswith("SELECT")]
