@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from portvakt.altinn.passwords import Argon2PasswordHasher
@@ -48,8 +49,7 @@ class DemoClient:
     key_file: Path
 
 
-def _scopes(uow: UnitOfWork, delegation_source: str) -> None:
-    now = SystemClock().now()
+def _scopes(uow: UnitOfWork, delegation_source: str, now: datetime) -> None:
     uc.assign_prefix(uow, "brreg", PROVIDER[0], DEMO, now)
     wanted = {OPEN_SCOPE: ("Oppslag i Enhetsregisteret", True, None)} | {
         name: (title, False, delegation_source) for name, title in DELEGATED_SCOPES.items()}
@@ -60,9 +60,8 @@ def _scopes(uow: UnitOfWork, delegation_source: str) -> None:
     uc.set_access(uow, DELEGATED_SCOPE, CONSUMER[0], AccessState.APPROVED, DEMO, now)
 
 
-def _delegation(uow: UnitOfWork) -> None:
+def _delegation(uow: UnitOfWork, now: datetime) -> None:
     """Spec §4.1 steps 2 and 5: Brreg's scheme, and the customer delegating it to the vendor."""
-    now = SystemClock().now()
     scheme = create_scheme(uow, PROVIDER[0], list(DELEGATED_SCOPES), SCHEME_TITLE, SCHEME_DESCRIPTION, DEMO, now)
     delegate(uow, CONSUMER[0], VENDOR[0], scheme.scheme_id, DEMO, now)
 
@@ -73,8 +72,8 @@ def _seed(store: Store, settings: Settings, folder: Path) -> DemoClient:
     with store.begin() as uow:
         for orgno, name in (PROVIDER, VENDOR, CONSUMER):
             uc.add_org(uow, orgno, name, DEMO, now)
-        _scopes(uow, altinn_issuer(settings))
-        _delegation(uow)
+        _scopes(uow, altinn_issuer(settings), now)
+        _delegation(uow, now)
         client = uc.new_client(uow, client_name="Turboskatt", client_orgno=VENDOR[0],
                                integration_type=IntegrationType.MASKINPORTEN,
                                scopes=[OPEN_SCOPE, *DELEGATED_SCOPES], actor=DEMO, now=now,
