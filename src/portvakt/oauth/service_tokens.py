@@ -37,10 +37,11 @@ class ServiceTokenSource:
 
     def __call__(self) -> str:
         """The cached token while it has more than `renew_before` seconds left, else a new one."""
-        now = int(self._clock.now().timestamp())
+        at = self._clock.now()
+        now = int(at.timestamp())
         with self._lock:
             if now >= self._renew_at:
-                issued = self._issuer.issue(self._grant(self._clock.now()), now)
+                issued = self._issuer.issue(self._grant(at), now)
                 self._token, self._renew_at = issued.access_token, issued.exp - self._renew_before
             return self._token
 
