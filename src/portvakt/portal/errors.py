@@ -19,6 +19,11 @@ class PortalError(Exception):
         super().__init__(message)
         self.message, self.field, self.status, self.kind = message, field, status, kind
 
+    @property
+    def missing(self) -> bool:
+        """The API says the thing asked for is not there (or its id cannot exist): the portal's 404 page."""
+        return self.kind == "not-found" or self.status in (400, 404)
+
 
 class Unavailable(PortalError):
     """The APIs could not be reached or answered unexpectedly (503 page; details only in the log)."""

@@ -52,6 +52,11 @@ class PageError(Exception):
         self.status, self.title, self.text, self.values = status, title, text, values
 
 
+def not_found() -> PageError:
+    """The portal's 404 page: the same for what does not exist and what this person may not see."""
+    return PageError(404, "error.not_found.title", "error.not_found")
+
+
 class Redirect(Exception):
     """Answer with 303 See Other to a path below the portal."""
 

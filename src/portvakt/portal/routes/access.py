@@ -14,7 +14,7 @@ from starlette.routing import Route
 from ..models import PortalRole
 from ..orgapi import OrgApi, org_api
 from ..orgmodels import AccessEntry, Notice, OwnScope
-from ..web import PageError, acting, base, state
+from ..web import acting, base, not_found, state
 
 ROLE = PortalRole.API_ADMIN
 MAX_SCOPE = 200
@@ -40,7 +40,7 @@ async def own_scope(api: OrgApi, name: str) -> OwnScope:
         for scope in await api.scopes():
             if scope.name == name:
                 return scope
-    raise PageError(404, "error.not_found.title", "error.not_found")
+    raise not_found()
 
 
 async def scopes(request: Request) -> Response:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from ..errors import PortalError
 from ..orgapi import OrgApi, OrgnoRefused, org_api, typed_orgno
 from ..orgmodels import Organisation, OwnScope
-from ..web import Acting, PageError, acting, checked_form, field, state
+from ..web import Acting, acting, checked_form, field, not_found, state
 from .access import ROLE, GrantForm, access_list, access_url, own_scope
 
 log = logging.getLogger("portvakt.portal")
@@ -67,9 +67,9 @@ async def _listed(api: OrgApi, scope: OwnScope, text: str) -> Organisation:
     try:
         orgno = typed_orgno(text)
     except OrgnoRefused:
-        raise PageError(404, "error.not_found.title", "error.not_found") from None
+        raise not_found() from None
     if not any(e.consumer_orgno == orgno and e.state != "DENIED" for e in await api.access(scope.name)):
-        raise PageError(404, "error.not_found.title", "error.not_found")
+        raise not_found()
     names = await api.names([orgno])
     return Organisation(orgno=orgno, name=names.get(orgno, orgno))
 
@@ -93,8 +93,8 @@ async def revoke(request: Request) -> Response:
     try:
         await api.revoke_access(scope.name, org.orgno)
     except PortalError as exc:
-        if exc.kind == "not-found" or exc.status in (400, 404):
-            raise PageError(404, "error.not_found.title", "error.not_found") from None
+        if exc.missing:
+            raise not_found() from None
         raise
     log.info("portal: %s revoked the access of %s to %s", who.person.username, org.orgno, scope.name)
     return RedirectResponse(access_url(request, scope.name, revoked=org.orgno), status_code=303)

@@ -15,7 +15,7 @@ from ..errors import PortalError
 from ..models import PortalRole
 from ..orgapi import OrgApi, org_api
 from ..orgmodels import Delegation, Notice
-from ..web import PageError, acting, base, checked_form, language_of, state
+from ..web import acting, base, checked_form, language_of, not_found, state
 
 log = logging.getLogger("portvakt.portal")
 ROLE = PortalRole.ACCESS_MANAGER
@@ -54,7 +54,7 @@ async def _in_force(api: OrgApi, delegation_id: str) -> Delegation:
     for d in await api.delegations("consumer"):
         if d.delegation_id == delegation_id:
             return d
-    raise PageError(404, "error.not_found.title", "error.not_found")
+    raise not_found()
 
 
 async def revoke_form(request: Request) -> Response:
@@ -75,8 +75,8 @@ async def revoke(request: Request) -> Response:
     try:
         done = await org_api(request, who).revoke(delegation_id)
     except PortalError as exc:
-        if exc.kind == "not-found" or exc.status in (400, 404):
-            raise PageError(404, "error.not_found.title", "error.not_found") from None
+        if exc.missing:
+            raise not_found() from None
         raise
     log.info("portal: %s revoked delegation %s of %s", who.person.username, done.delegation_id, who.orgno)
     return RedirectResponse(f"{base(request)}/delegations?revoked={quote(done.delegation_id, safe='')}",

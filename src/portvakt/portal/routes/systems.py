@@ -18,7 +18,7 @@ from ..errors import PortalError
 from ..keyset import MAX_KEYS
 from ..models import KeyState, PortalRole, RegisteredKey, ScopeAccess, ScopeInfo, System, key_set_state
 from ..usage import usage_snippets
-from ..web import Acting, PageError, acting, base, checked_form, state
+from ..web import Acting, acting, base, checked_form, not_found, state
 from ..web import field as form_field
 
 log = logging.getLogger("portvakt.portal")
@@ -139,8 +139,8 @@ async def load_system(request: Request) -> SystemContext:
     try:
         found = await backend.system(who.orgno, client_id)
     except PortalError as exc:
-        if exc.kind == "not-found" or exc.status in (400, 404):
-            raise PageError(404, "error.not_found.title", "error.not_found") from None
+        if exc.missing:
+            raise not_found() from None
         raise
     return SystemContext(who, found, await backend.keys(found.client_id))
 
