@@ -19,6 +19,15 @@ class TokenSettings(BaseModel):
     max_assertion_bytes: int = Field(16384, ge=512)
 
 
+class LimitSettings(BaseModel):
+    """Bounds on what one request may cost the server (docs/security.md, Resource exhaustion; Store outage)."""
+
+    max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024,
+                                description="largest request body any endpoint reads; more answers 413")
+    store_busy_seconds: float = Field(2, gt=0, le=30,
+                                      description="how long a request waits for a busy database before 503")
+
+
 class SigningSettings(BaseModel):
     """The server's own access-token signing keys."""
 
@@ -53,6 +62,8 @@ class PortalSettings(BaseModel):
     default_language: Literal["nb", "en"] = "nb"
     session_idle_seconds: int = Field(1800, ge=60, description="a session ends after this long unused")
     session_max_seconds: int = Field(28800, ge=60, description="and at the latest this long after login")
+    max_sessions: int = Field(100_000, ge=1, description="logged-in sessions kept; the least recently used go first")
+    max_sessions_per_person: int = Field(5, ge=1, description="sessions one person holds; a new login drops the oldest")
     login_max_failures: int = Field(5, ge=1, description="failed logins per username in the window before 429")
     login_max_failures_per_ip: int = Field(20, ge=1, description="failed logins per client IP in the window")
     login_window_seconds: int = Field(300, ge=1, description="the login rate-limit window")
@@ -103,6 +114,9 @@ class Settings(BaseSettings):
     portal: PortalSettings = PortalSettings()
     signing: SigningSettings = SigningSettings()
     sms: SmsSettings = SmsSettings()
+    limits: LimitSettings = LimitSettings()
+    interactive_docs: bool | None = Field(
+        None, description="serve /api/v1/docs and /accessmanagement/docs (swagger-ui from a CDN); default: with --demo")
 
     def role_problem(self) -> str | None:
         """Why these roles can't run in one process, or None: the Altinn side alone needs the token service's
@@ -116,6 +130,11 @@ class Settings(BaseSettings):
             return ("the Altinn side alone needs the token service's issuer URL "
                     "(--token-issuer or PORTVAKT_ALTINN__TOKEN_ISSUER)")
         return None
+
+    def resolved_interactive_docs(self) -> bool:
+        """Whether the swagger-ui pages are served: only when asked, or in demo mode (docs/security.md, Third-party
+        script)."""
+        return self.demo if self.interactive_docs is None else self.interactive_docs
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under the data directory."""

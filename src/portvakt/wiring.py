@@ -13,13 +13,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp
 
 from portvakt.altinn import HttpDelegationLookup, LocalDelegationLookup
-from portvakt.api.altinn import RemoteTokenCheck
+from portvakt.api.altinn import TokenGate
 from portvakt.api.app import FastPath, create_altinn_service
 from portvakt.api.app import create_app as _create_app
+from portvakt.api.limits import BodyLimit
 from portvakt.api.runtime import Runtime
+from portvakt.api.v1.problems import too_large
 from portvakt.domain.clock import SystemClock
 from portvakt.domain.delegations import DELEGATIONS_ADMIN
 from portvakt.domain.ports import Clock, ReplayCache, Store
+from portvakt.oauth.bearer import remote_validator
 from portvakt.oauth.catalog import Catalog
 from portvakt.oauth.delegation import CachedDelegationLookup, DelegationLookup
 from portvakt.oauth.issuer import AccessTokenIssuer
@@ -32,32 +35,43 @@ from portvakt.storage.memory import MemoryReplayCache, MemoryStore
 
 KEK_FILE = "signing-key-encryption.key"
 ALTINN_SOURCE = "altinn"
+DATA_DIR_MODE = 0o700
 
 
 def key_encryption_key(settings: Settings) -> bytes:
     """The passphrase that encrypts signing keys at rest: from settings, else a 0600 file in data_dir."""
     if settings.signing.key_encryption_key is not None:
         return settings.signing.key_encryption_key.get_secret_value().encode()
-    path = Path(settings.data_dir) / KEK_FILE
+    path = data_dir(settings) / KEK_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     return path.read_text().strip().encode()
 
 
+def data_dir(settings: Settings) -> Path:
+    """The data directory, owner-only: it holds the key-encryption key, the portal's key and the SQLite file
+    (docs/security.md, Data at rest)."""
+    path = Path(settings.data_dir)
+    path.mkdir(parents=True, exist_ok=True, mode=DATA_DIR_MODE)
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(DATA_DIR_MODE)
+    return path
+
+
 def open_store(settings: Settings, *, migrate: bool = True) -> Store:
-    """The SQL store on the configured database, migrated to head unless told not to."""
+    """The SQL store on the configured database, migrated to head unless told not to; it waits at most
+    limits.store_busy_seconds for a busy database (docs/security.md, Store outage)."""
     from portvakt.storage.sql.migrate import upgrade
     from portvakt.storage.sql.store import SqlStore
 
     url = settings.resolved_database_url()
-    if url.startswith("sqlite:"):
-        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    if settings.database_url is None:
+        data_dir(settings)
     if migrate:
         upgrade(url)
-    return SqlStore(url)
+    return SqlStore(url, busy_timeout=settings.limits.store_busy_seconds)
 
 
 def altinn_issuer(settings: Settings) -> str:
@@ -130,7 +144,7 @@ def open_replay(settings: Settings, store: Store) -> ReplayCache:
         return RedisReplayCache(settings.redis_url)
     from portvakt.storage.sql.replay import SqlReplayCache
 
-    return SqlReplayCache(settings.resolved_database_url())
+    return SqlReplayCache(settings.resolved_database_url(), busy_timeout=settings.limits.store_busy_seconds)
 
 
 def build_runtime(settings: Settings, *, store: Store | None = None, replay: ReplayCache | None = None,
@@ -149,13 +163,19 @@ def build_runtime(settings: Settings, *, store: Store | None = None, replay: Rep
     catalog.on_change(keyring.on_change)
     issuer = settings.resolved_issuer()
     signer = AccessTokenIssuer(keyring, issuer)
-    blocking = False
     if delegations is None:
-        delegations, blocking = delegation_lookup(settings, store, catalog, signer, clock)
+        delegations, _ = delegation_lookup(settings, store, catalog, signer, clock)
     tokens = TokenService(catalog=catalog, replay=replay, issuer=signer, delegations=delegations, clock=clock,
                           issuer_id=issuer, rules=settings.token)
     return Runtime(settings=settings, issuer=issuer, store=ObservedStore(store, catalog.refresh), replay=replay,
-                   clock=clock, catalog=catalog, keyring=keyring, tokens=tokens, tokens_block=blocking)
+                   clock=clock, catalog=catalog, keyring=keyring, tokens=tokens,
+                   portal_clients=portal_clients(settings))
+
+
+def portal_clients(settings: Settings) -> frozenset[str]:
+    """The portal's own client_ids (`serve` and `portal-client` provision PORTVAKT_PORTAL__CLIENT_ID): the only
+    clients whose tokens may act for an organisation (policy.require_portal)."""
+    return frozenset({settings.portal.client_id})
 
 
 def create_app(settings: Settings | None = None, **overrides: object) -> FastPath:
@@ -165,14 +185,14 @@ def create_app(settings: Settings | None = None, **overrides: object) -> FastPat
 
 def altinn_alone(settings: Settings, *, store: Store | None = None, clock: Clock | None = None) -> ASGIApp:
     """The Altinn side as its own process: callers' tokens are checked against the token service's /jwk."""
-    from portvakt.resource import TokenValidator
-
     problem = settings.role_problem()
     if problem or not settings.altinn.token_issuer:
         raise ValueError(problem or "the Altinn side alone needs PORTVAKT_ALTINN__TOKEN_ISSUER")
     store = store or open_store(settings, migrate=False)
-    check = RemoteTokenCheck(TokenValidator(settings.altinn.token_issuer))
-    return create_altinn_service(store, clock or SystemClock(), check)
+    clock = clock or SystemClock()
+    check = TokenGate(remote_validator(settings.altinn.token_issuer, clock), portal_clients(settings), "altinn")
+    return create_altinn_service(store, clock, check, limits=settings.limits,
+                                 docs=settings.resolved_interactive_docs())
 
 
 def portal_app(settings: Settings) -> ASGIApp:
@@ -201,8 +221,9 @@ def portal_alone(settings: Settings) -> ASGIApp:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store"})
 
-    return Starlette(routes=[Route("/", _to_portal), Route("/healthz", health),
-                             Mount("/portal", portal_app(settings))])
+    app = Starlette(routes=[Route("/", _to_portal), Route("/healthz", health),
+                            Mount("/portal", portal_app(settings))])
+    return BodyLimit(app, settings.limits.max_body_bytes, too_large)
 
 
 async def _to_portal(request: Request) -> Response:

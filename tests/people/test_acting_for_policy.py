@@ -9,23 +9,31 @@ from portvakt.domain.policy import DCR_WRITE, PORTAL, Caller, acting_for
 from tests.conftest import CONSUMER, OPERATOR
 
 PORTAL_CALLER = Caller(OPERATOR, "portal-client", frozenset({PORTAL, DCR_WRITE}))
+#: The portal's own client_ids (wiring.portal_clients): the scope alone is not enough.
+PORTALS = frozenset({"portal-client"})
 
 
 def test_without_headers_the_caller_is_unchanged() -> None:
-    assert acting_for(PORTAL_CALLER, None, None) is PORTAL_CALLER
+    assert acting_for(PORTAL_CALLER, None, None, PORTALS) is PORTAL_CALLER
     plain = Caller(CONSUMER, "c", frozenset({DCR_WRITE}))
-    assert acting_for(plain, None, None) is plain
+    assert acting_for(plain, None, None, PORTALS) is plain
 
 
 def test_the_portal_acts_for_the_organisation_and_the_person() -> None:
-    acted = acting_for(PORTAL_CALLER, CONSUMER, "ida@vendor.test")
+    acted = acting_for(PORTAL_CALLER, CONSUMER, "ida@vendor.test", PORTALS)
     assert acted == Caller(CONSUMER, "portal-client", PORTAL_CALLER.scopes, "ida@vendor.test")
 
 
 @pytest.mark.parametrize(("orgno", "person"), [(CONSUMER, "ida"), (CONSUMER, None), (None, "ida"), ("x", "y")])
 def test_any_other_token_is_forbidden(orgno: str | None, person: str | None) -> None:
-    with pytest.raises(Forbidden, match="altinn:portal"):
-        acting_for(Caller(CONSUMER, "c", frozenset({DCR_WRITE})), orgno, person)
+    with pytest.raises(Forbidden, match="portal's own client"):
+        acting_for(Caller(CONSUMER, "c", frozenset({DCR_WRITE})), orgno, person, PORTALS)
+
+
+def test_the_portal_scope_on_another_client_is_forbidden() -> None:
+    """docs/security.md, Privilege escalation: altinn:portal on any other client does not make it the portal."""
+    with pytest.raises(Forbidden, match="portal's own client"):
+        acting_for(Caller(OPERATOR, "another-client", PORTAL_CALLER.scopes), CONSUMER, "ida@vendor.test", PORTALS)
 
 
 @pytest.mark.parametrize(("orgno", "person", "field"), [
@@ -35,5 +43,5 @@ def test_any_other_token_is_forbidden(orgno: str | None, person: str | None) -> 
 ])
 def test_bad_or_missing_values_are_invalid(orgno: str | None, person: str | None, field: str) -> None:
     with pytest.raises(Invalid) as caught:
-        acting_for(PORTAL_CALLER, orgno, person)
+        acting_for(PORTAL_CALLER, orgno, person, PORTALS)
     assert caught.value.field == field

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from portvakt.api.altinn import LocalTokenCheck, create_altinn_app
+from portvakt.api.altinn import TokenGate, create_altinn_app
 from portvakt.domain import usecases as uc
 from portvakt.domain.people import add_person, set_password
 from portvakt.domain.portal_client import PORTAL_CLIENT_SCOPES
-from portvakt.oauth.bearer import BearerValidator
+from portvakt.oauth.bearer import local_validator
 from portvakt.storage.sql import SqlStore, upgrade
 from tests.api.v1.conftest import token_for
 from tests.conftest import ISSUER, OPERATOR, VENDOR, World
@@ -23,6 +23,8 @@ from tests.people.conftest import IDA_ROLES, OP, PASSWORD, fast_hasher
 
 __all__ = ["token_for"]
 NEW_PASSWORD = "ny og lang passordfrase"
+#: The portal's own client_id (PORTVAKT_PORTAL__CLIENT_ID): only its tokens log people in.
+PORTAL = "portvakt-portal"
 
 
 def dump(path: Path) -> str:
@@ -44,8 +46,8 @@ def test_no_password_in_any_row_or_log(tmp_path: Path, world: World, token_for: 
             uc.add_org(uow, orgno, f"Org {orgno}", OP, now)
         add_person(uow, fast_hasher(), username="ida", name="Ida", mobile="+4791234567", password=PASSWORD,
                    roles=IDA_ROLES, actor=OP, now=now)
-    check = LocalTokenCheck(BearerValidator(world.runtime.keyring, ISSUER, world.clock))
-    headers = {"authorization": f"Bearer {token_for(OPERATOR, *PORTAL_CLIENT_SCOPES)}"}
+    check = TokenGate(local_validator(world.runtime.keyring, ISSUER, world.clock), frozenset({PORTAL}))
+    headers = {"authorization": f"Bearer {token_for(OPERATOR, *PORTAL_CLIENT_SCOPES, client_id=PORTAL)}"}
     with TestClient(create_altinn_app(store, world.clock, check)) as http:
         ok = http.post("/accessmanagement/api/v1/portal/login", json={"username": "ida", "password": PASSWORD},
                        headers=headers)

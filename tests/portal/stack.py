@@ -15,7 +15,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from portvakt.altinn.passwords import Argon2PasswordHasher
-from portvakt.api.altinn import LocalTokenCheck, create_altinn_app, mount_altinn
+from portvakt.api.altinn import TokenGate, create_altinn_app, mount_altinn
 from portvakt.api.app import FastPath
 from portvakt.api.runtime import Runtime
 from portvakt.api.token import TokenEndpoint
@@ -27,7 +27,7 @@ from portvakt.domain.models import AccessState, PersonRole, PortalRole, Scope
 from portvakt.domain.people import add_person
 from portvakt.domain.portal_client import bootstrap_portal_client
 from portvakt.jose import PrivateKeyHandle
-from portvakt.oauth.bearer import BearerValidator
+from portvakt.oauth.bearer import local_validator
 from portvakt.portal import PortalConfig, create_portal
 from portvakt.sms import DevOutbox
 from portvakt.storage.memory import MemoryStore
@@ -77,9 +77,9 @@ def server_app(rt: Runtime) -> FastPath:
     """The token service, /api/v1 and the Altinn side (as api.app.create_app, with a cheap password hasher)."""
     app = FastAPI()
     app.mount("/api/v1", create_v1(rt))
-    tokens = LocalTokenCheck(BearerValidator(rt.keyring, rt.issuer, rt.clock))
+    tokens = TokenGate(local_validator(rt.keyring, rt.issuer, rt.clock), rt.portal_clients, "altinn")
     mount_altinn(app, create_altinn_app(rt.store, rt.clock, tokens, hasher=CHEAP_HASHER))
-    return FastPath(app, TokenEndpoint(rt))
+    return FastPath(app, TokenEndpoint(rt), rt.settings.limits)
 
 
 class Recorder(httpx.AsyncBaseTransport):

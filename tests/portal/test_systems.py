@@ -36,7 +36,7 @@ def test_create_calls_post_clients_exactly_as_the_design_note(ida: Stack) -> Non
         made = uow.get_client(client_id)
     assert made is not None
     assert made.integration_type is IntegrationType.ALTINN_VIRKSYS
-    assert (made.client_orgno, made.supplier_orgno) == (VENDOR, OPERATOR)
+    assert (made.client_orgno, made.supplier_orgno) == (VENDOR, None), "the vendor's own, the portal acts for it"
     assert made.keys == ()
 
 

@@ -38,7 +38,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_head_is_the_newest_revision() -> None:
-    assert head() == "0004"
+    assert head() == "0005"
 
 
 def test_upgrade_empty_database_to_head(empty_url: str) -> None:
@@ -145,7 +145,7 @@ def test_0004_adds_people_and_the_audit_person_to_a_0003_database_and_back(empty
     _with_connection(empty_url, lambda conn: conn.execute(sa.insert(old_events).values(
         at=datetime(2025, 1, 1, tzinfo=UTC), actor_orgno=ORG_A, actor_client_id="c", action="org.put",
         entity_kind="org", entity_key=ORG_A, org_scope=[])))
-    upgrade(empty_url)
+    upgrade(empty_url, "0004")
     assert current(empty_url) == "0004"
     store = SqlStore(empty_url)
     with store.begin() as uow:

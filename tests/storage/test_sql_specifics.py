@@ -39,7 +39,7 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     with engine.connect() as conn:
         pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
                    for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")}
-    assert pragmas == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 5000, "foreign_keys": 1}
+    assert pragmas == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 2000, "foreign_keys": 1}
     engine.dispose()
 
 

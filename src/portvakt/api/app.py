@@ -14,15 +14,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from portvakt.domain.errors import StoreUnavailable
 from portvakt.domain.ports import Clock, Store
-from portvakt.oauth.bearer import BearerValidator
+from portvakt.oauth.bearer import local_validator
+from portvakt.settings import LimitSettings
 
-from .altinn import LocalTokenCheck, TokenCheck, create_altinn_app, mount_altinn
+from .altinn import TokenGate, create_altinn_app, mount_altinn
 from .error_pages import error_index, error_page
+from .limits import BodyLimit
 from .runtime import Runtime
 from .token import TokenEndpoint
 from .v1.app import create_v1
-from .v1.problems import http_problem
+from .v1.problems import http_problem, store_unavailable, too_large
 from .wellknown import jwk_endpoint, metadata_endpoint
 
 log = logging.getLogger("portvakt")
@@ -35,7 +38,7 @@ async def _refresher(rt: Runtime) -> None:
     while True:
         await asyncio.sleep(rt.settings.cache_poll_seconds)
         try:
-            rt.catalog.refresh()
+            await asyncio.to_thread(rt.catalog.refresh)
             since_purge += rt.settings.cache_poll_seconds
             if since_purge >= PURGE_EVERY:
                 since_purge = 0.0
@@ -47,17 +50,19 @@ async def _refresher(rt: Runtime) -> None:
 
 
 class FastPath:
-    """ASGI front: POST /token goes straight to its endpoint; everything else to the framework."""
+    """ASGI front: POST /token goes straight to its endpoint; everything else (the portal mounted later too)
+    to the framework; both behind the one body limit (docs/security.md, Resource exhaustion)."""
 
-    def __init__(self, app: FastAPI, token: TokenEndpoint) -> None:
+    def __init__(self, app: FastAPI, token: TokenEndpoint, limits: LimitSettings) -> None:
         self.app = app
-        self._token = token
+        self._token = BodyLimit(token, limits.max_body_bytes, token.too_large)
+        self._framework = BodyLimit(app, limits.max_body_bytes, too_large)
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/token":
             await self._token(scope, receive, send)
         else:
-            await self.app(scope, receive, send)
+            await self._framework(scope, receive, send)
 
 
 def create_app(rt: Runtime, *, altinn: bool = True) -> FastPath:
@@ -84,19 +89,23 @@ def create_app(rt: Runtime, *, altinn: bool = True) -> FastPath:
     app.add_route("/healthz", _health, methods=["GET"])
     app.mount("/api/v1", create_v1(rt))
     if altinn:
-        tokens = LocalTokenCheck(BearerValidator(rt.keyring, rt.issuer, rt.clock))
-        mount_altinn(app, create_altinn_app(rt.store, rt.clock, tokens))
+        tokens = TokenGate(local_validator(rt.keyring, rt.issuer, rt.clock), rt.portal_clients, "altinn")
+        mount_altinn(app, create_altinn_app(rt.store, rt.clock, tokens,
+                                            docs=rt.settings.resolved_interactive_docs()))
     app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(StarletteHTTPException, http_problem)
-    return FastPath(app, TokenEndpoint(rt))
+    app.add_exception_handler(StoreUnavailable, store_unavailable)
+    return FastPath(app, TokenEndpoint(rt), rt.settings.limits)
 
 
-def create_altinn_service(store: Store, clock: Clock, tokens: TokenCheck) -> FastAPI:
-    """The Altinn side as a process of its own (`serve --only altinn`), with /healthz (spec §4)."""
-    app = create_altinn_app(store, clock, tokens)
+def create_altinn_service(store: Store, clock: Clock, tokens: TokenGate, *, limits: LimitSettings | None = None,
+                          docs: bool = False) -> BodyLimit:
+    """The Altinn side as a process of its own (`serve --only altinn`), with /healthz (spec §4), behind the body
+    limit (docs/security.md, Resource exhaustion)."""
+    app = create_altinn_app(store, clock, tokens, docs=docs)
     app.add_route("/healthz", _health, methods=["GET"])
     app.add_exception_handler(Exception, _unexpected)
-    return app
+    return BodyLimit(app, (limits or LimitSettings()).max_body_bytes, too_large)
 
 
 async def _health(request: Request) -> Response:

@@ -23,5 +23,5 @@ class Runtime:
     catalog: Catalog
     keyring: Keyring
     tokens: TokenService
-    #: The token service may wait on the network (a remote Altinn side): run it off the event loop.
-    tokens_block: bool = False
+    #: The portal's own client_ids: only their tokens may send Portvakt-Acting-For (policy.require_portal).
+    portal_clients: frozenset[str] = frozenset()

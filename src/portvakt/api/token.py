@@ -1,7 +1,9 @@
 """POST /token: the form in, the token service, the JSON out (RFC 6749 §3.2, §5.1, spec §1.4).
 
 This is the hot path, so it is a bare ASGI app mounted in front of the framework's middleware and
-router: one body read, one parse, one call into the token service, one JSON serialization.
+router: one body read, one parse, one call into the token service, one JSON serialization. The body's size
+is bounded by api.limits.BodyLimit in front of it; the token service runs in a worker thread, since every
+request reads or writes the store (the replay cache at least) and a busy store must not stall the loop.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.responses import Response
+
+from portvakt.domain.errors import StoreUnavailable
 from portvakt.oauth import mp_codes as mp
 from portvakt.oauth.errors import OAuthError
 from portvakt.oauth.service import TokenRequest, TokenResponse
@@ -21,7 +26,6 @@ from .oauth_errors import error_body, new_trace_id
 from .runtime import Runtime
 
 log = logging.getLogger("portvakt.token")
-MAX_BODY = 64 * 1024
 FORM = b"application/x-www-form-urlencoded"
 _JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
                  (b"pragma", b"no-cache")]
@@ -37,17 +41,15 @@ def _content_type(scope: Scope) -> bytes:
 
 
 async def _body(receive: Any) -> bytes:
-    """The request body, refused past MAX_BODY."""
-    body = b""
+    """The request body (its size is bounded in front of this app, by api.limits.BodyLimit)."""
+    parts: list[bytes] = []
     while True:
         message: dict[str, Any] = await receive()
         if message["type"] == "http.disconnect":
             raise mp.MP011(": the client disconnected")
-        body += bytes(message.get("body", b""))
-        if len(body) > MAX_BODY:
-            raise mp.MP011(": request body too large")
+        parts.append(bytes(message.get("body", b"")))
         if not message.get("more_body", False):
-            return body
+            return b"".join(parts)
 
 
 def parse_form(content_type: bytes, body: bytes) -> list[tuple[str, str]]:
@@ -67,10 +69,20 @@ class TokenEndpoint:
         self._rt = rt
 
     async def _issue(self, request: TokenRequest) -> TokenResponse:
-        """In the loop when every check is local; in a worker thread when one may wait on a remote Altinn side."""
-        if self._rt.tokens_block:
+        """In a worker thread: the checks read the store and the replay cache writes it, and a busy or remote
+        store must never block the event loop (docs/security.md, Store outage)."""
+        try:
             return await asyncio.to_thread(self._rt.tokens.handle_token_request, request)
-        return self._rt.tokens.handle_token_request(request)
+        except StoreUnavailable as exc:
+            raise mp.MP503(detail=str(exc)) from exc
+
+    def too_large(self, scope: Scope, limit: int) -> Response:
+        """The 413 of /token: still an OAuth error, MP-011 invalid_request (docs/security.md, Resource
+        exhaustion; RFC 9110 §15.5.14)."""
+        _, body, extra = error_body(mp.MP011(": request body too large", detail=f"limit {limit} bytes"),
+                                    self._rt.issuer, new_trace_id())
+        headers = {k.decode(): v.decode() for k, v in [*_JSON_HEADERS, *extra] if k != b"content-type"}
+        return Response(body, status_code=413, headers=headers, media_type="application/json")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["method"] != "POST":

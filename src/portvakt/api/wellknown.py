@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from portvakt.domain.models import JWT_BEARER
 from portvakt.jose import GRANT_ALGORITHMS
+from portvakt.oauth.authorization_details import supported_types
 
 from .runtime import Runtime
 
@@ -17,7 +18,7 @@ METADATA_MAX_AGE = 3600
 
 
 def metadata(issuer: str) -> dict[str, object]:
-    """The fields Maskinporten publishes (spec §2.4)."""
+    """The fields Maskinporten publishes (spec §2.4); RFC 9396 §10 lists the supported details types."""
     return {
         "issuer": issuer,
         "token_endpoint": f"{issuer}token",
@@ -25,7 +26,7 @@ def metadata(issuer: str) -> dict[str, object]:
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": list(GRANT_ALGORITHMS),
         "grant_types_supported": [JWT_BEARER],
-        "authorization_details_types_supported": [],
+        "authorization_details_types_supported": supported_types(),
     }
 
 

@@ -66,6 +66,8 @@ def scope_add(
     allowed_integration_type: Annotated[list[IntegrationType] | None, typer.Option()] = None,
     delegation_source: Annotated[str | None, typer.Option(help="issuer of a delegation source")] = None,
     visibility: Annotated[Visibility, typer.Option()] = Visibility.PUBLIC,
+    platform_only: Annotated[bool, typer.Option(
+        help="only the operator puts it on a client, with this CLI, never through /api/v1")] = False,
 ) -> None:
     """Create a scope prefix:subscope owned by an API provider."""
     now = SystemClock().now()
@@ -76,7 +78,8 @@ def scope_add(
         scope = Scope(prefix=prefix, subscope=subscope, owner_orgno=owner, description=description or name,
                       created=now, last_updated=now, visibility=visibility, at_max_age=at_max_age,
                       allowed_integration_types=tuple(t.value for t in allowed_integration_type or ()),
-                      accessible_for_all=accessible_for_all, delegation_source=delegation_source)
+                      accessible_for_all=accessible_for_all, delegation_source=delegation_source,
+                      platform_only=platform_only)
         print_json(uc.put_scope(uow, scope, OPERATOR, now, create=True))
 
 

@@ -11,6 +11,9 @@ from typing import Any
 from .models import AuditEvent
 from .ports import UnitOfWork
 
+#: The client_id prefix of an operator at the CLI (an API caller's client_id is a registered client's).
+OPERATOR_CLIENT = "operator:"
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -24,7 +27,12 @@ class Actor:
     @staticmethod
     def operator(name: str = "cli") -> Actor:
         """An operator using the admin CLI on the server's database."""
-        return Actor(None, f"operator:{name}")
+        return Actor(None, f"{OPERATOR_CLIENT}{name}")
+
+    @property
+    def is_operator(self) -> bool:
+        """The operator at the CLI (no organisation, an operator: client), never an API caller."""
+        return self.orgno is None and (self.client_id or "").startswith(OPERATOR_CLIENT)
 
 
 #: Fields that never enter the audit trail: the encrypted signing key and a person's password hash.

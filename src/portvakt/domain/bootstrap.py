@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .audit import Actor, record
+from .changes import DELEGATION_SOURCE_KIND
 from .delegations import ALTINN_PREFIX, DELEGATIONS_ADMIN, DELEGATIONS_WRITE, SCHEMES_WRITE
 from .errors import Invalid
 from .models import DelegationSource, IntegrationType, Scope, Visibility
@@ -78,6 +79,6 @@ def ensure_delegation_source(uow: UnitOfWork, name: str, issuer: str, now: datet
         return False
     source = DelegationSource(name, issuer, before.created if before else now, now)
     uow.put_delegation_source(source)
-    record(uow, actor=Actor.operator("init"), action="delegationsource.put", kind="delegationsource", key=name,
+    record(uow, actor=Actor.operator("init"), action="delegationsource.put", kind=DELEGATION_SOURCE_KIND, key=name,
            orgs=(), before=before, after=source, now=now)
     return True

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .audit import Actor, record
+from .changes import CLIENT_KIND
 from .errors import Conflict, Invalid, NotFound
 from .models import (
     JWT_BEARER,
@@ -21,6 +22,7 @@ from .models import (
     IntegrationType,
 )
 from .orgs import require_org
+from .platform import require_operator_for
 from .policy import DCR_MODIFY, DCR_READ, DCR_SUPPLIER, DCR_WRITE, Caller
 from .ports import UnitOfWork
 
@@ -81,12 +83,14 @@ def _validated(f: ClientFields) -> ClientFields:
 
 
 def check_client_scopes(uow: UnitOfWork, client_orgno: str, integration_type: IntegrationType,
-                        scopes: Sequence[str]) -> None:
-    """Spec §3.2: each scope exists, is active, allowed for the integration type, and accessible."""
+                        scopes: Sequence[str], actor: Actor) -> None:
+    """Spec §3.2: each scope exists, is active, allowed for the integration type, and usable by the client's
+    own org (never lent by a supplier); a platform scope only from the operator (platform.require_operator_for)."""
     for name in scopes:
         s = uow.get_scope(name)
         if s is None or not s.active:
             raise Invalid(f"unknown or inactive scope {name[:100]!r}", field="scopes")
+        require_operator_for(s, actor)
         if not s.allows(integration_type):
             raise Invalid(f"scope {name} is not allowed for integration type {integration_type}", field="scopes")
         acl = uow.get_access(name, client_orgno)
@@ -108,14 +112,14 @@ def new_client(uow: UnitOfWork, *, client_name: str, client_orgno: str, integrat
     f = _validated(ClientFields(client_name, integration_type, tuple(scopes), description, client_uri,
                                 application_type, token_endpoint_auth_method, tuple(grant_types),
                                 access_token_lifetime))
-    check_client_scopes(uow, client_orgno, integration_type, f.scopes)
+    check_client_scopes(uow, client_orgno, integration_type, f.scopes, actor)
     client = Client(client_id=str(uuid.uuid4()), client_name=f.client_name, client_orgno=client_orgno,
                     integration_type=integration_type, scopes=f.scopes, created=now, last_updated=now,
                     description=f.description, supplier_orgno=supplier_orgno, client_uri=f.client_uri,
                     application_type=f.application_type, token_endpoint_auth_method=f.token_endpoint_auth_method,
                     grant_types=f.grant_types, access_token_lifetime=f.access_token_lifetime)
     uow.put_client(client)
-    record(uow, actor=actor, action="client.create", kind="client", key=client.client_id,
+    record(uow, actor=actor, action="client.create", kind=CLIENT_KIND, key=client.client_id,
            orgs=(client_orgno, supplier_orgno or ""), before=None, after=client, now=now)
     return client
 
@@ -134,7 +138,7 @@ def change_client(uow: UnitOfWork, before: Client, fields: ClientFields, actor: 
                       field="integration_type")
     f = _validated(fields)
     added = [s for s in f.scopes if s not in before.scopes]
-    check_client_scopes(uow, before.client_orgno, before.integration_type, added)
+    check_client_scopes(uow, before.client_orgno, before.integration_type, added, actor)
     if f == fields_of(before):
         return before
     after = replace(before, client_name=f.client_name, scopes=f.scopes, description=f.description,
@@ -142,7 +146,7 @@ def change_client(uow: UnitOfWork, before: Client, fields: ClientFields, actor: 
                     token_endpoint_auth_method=f.token_endpoint_auth_method, grant_types=f.grant_types,
                     access_token_lifetime=f.access_token_lifetime, last_updated=now)
     uow.put_client(after)
-    record(uow, actor=actor, action="client.update", kind="client", key=before.client_id,
+    record(uow, actor=actor, action="client.update", kind=CLIENT_KIND, key=before.client_id,
            orgs=(before.client_orgno, before.supplier_orgno or ""), before=before, after=after, now=now)
     return after
 
@@ -153,7 +157,7 @@ def deactivate_client(uow: UnitOfWork, before: Client, actor: Actor, now: dateti
         return before
     after = replace(before, active=False, last_updated=now)
     uow.put_client(after)
-    record(uow, actor=actor, action="client.deactivate", kind="client", key=before.client_id,
+    record(uow, actor=actor, action="client.deactivate", kind=CLIENT_KIND, key=before.client_id,
            orgs=(before.client_orgno, before.supplier_orgno or ""), before=before, after=after, now=now)
     return after
 
@@ -194,7 +198,7 @@ def replace_client_keys(uow: UnitOfWork, client_id: str, jwks: Sequence[tuple[st
     keys = tuple(ClientKey(kid, dict(jwk), _first_posted(client, kid, jwk, now), expires) for kid, jwk in jwks)
     updated = replace(client, keys=keys, last_updated=now)
     uow.put_client(updated)
-    record(uow, actor=actor, action="client.keys.replace", kind="client", key=client_id,
+    record(uow, actor=actor, action="client.keys.replace", kind=CLIENT_KIND, key=client_id,
            orgs=(client.client_orgno, client.supplier_orgno or ""), before=client, after=updated, now=now)
     return updated
 

@@ -1,8 +1,8 @@
 """Use-cases of the Altinn side: delegation schemes and delegations (spec §4.1 steps 2 and 5).
 
 Each use-case runs inside the caller's unit of work and records its audit event and change-feed
-entry there. Delegations are recorded under kind "delegation" with the key "consumer|supplier",
-so a cache of has_delegation answers can drop exactly that pair.
+entry there (kinds and keys: domain/changes.py). Delegations are recorded under DELEGATION_KIND with
+a pair_key, so a cache of has_delegation answers can drop exactly that pair.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from .audit import Actor, record
+from .changes import DELEGATION_KIND, SCHEME_KIND, pair_key
 from .errors import Invalid, NotFound
 from .models import Delegation, DelegationScheme
 from .orgs import require_org
@@ -27,22 +28,6 @@ LANGUAGES = ("nb", "nn", "en")
 MAX_SCOPES = 50
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
-
-
-#: Change-feed kinds of the Altinn side: a scheme (key: scheme_id) and a delegation (key: pair_key).
-SCHEME_KIND = "scheme"
-DELEGATION_KIND = "delegation"
-
-
-def pair_key(consumer_orgno: str, supplier_orgno: str) -> str:
-    """The change-feed key of a consumer→supplier pair: caches drop exactly its answers."""
-    return f"{consumer_orgno}|{supplier_orgno}"
-
-
-def pair_of(key: str) -> tuple[str, str]:
-    """(consumer, supplier) of a pair_key."""
-    consumer, _, supplier = key.partition("|")
-    return consumer, supplier
 
 
 def check_texts(texts: Mapping[str, str], field: str, limit: int, *, nb_required: bool) -> dict[str, str]:

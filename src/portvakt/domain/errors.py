@@ -36,3 +36,11 @@ class Forbidden(DomainError):
     """The caller is known but may not do this."""
 
     kind = "forbidden"
+
+
+class StoreUnavailable(Exception):
+    """The registry could not be read or written in time (busy, locked or down); the edges answer 503.
+
+    Not a DomainError: it says nothing about the request, and no handler of rule violations may swallow it.
+    The message is for the log; callers are told only to try again (docs/security.md, Store outage).
+    """

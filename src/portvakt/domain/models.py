@@ -107,6 +107,8 @@ class Scope:
     accessible_for_all: bool = False
     delegation_source: str | None = None
     active: bool = True
+    #: Only the operator puts it on a client, with the CLI (docs/security.md, Privilege escalation).
+    platform_only: bool = False
 
     @property
     def name(self) -> str:

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from .audit import Actor, record
+from .changes import ORG_KIND, PREFIX_KIND
 from .errors import Conflict, Invalid
 from .models import Organisation
 from .orgno import require_orgno
@@ -22,7 +23,7 @@ def add_org(uow: UnitOfWork, orgno: str, name: str, actor: Actor, now: datetime)
     before = uow.get_org(orgno)
     org = Organisation(orgno, name.strip(), before.created if before else now)
     uow.put_org(org)
-    record(uow, actor=actor, action="org.put", kind="org", key=orgno, orgs=(orgno,), before=before,
+    record(uow, actor=actor, action="org.put", kind=ORG_KIND, key=orgno, orgs=(orgno,), before=before,
            after=org, now=now)
     return org
 
@@ -45,7 +46,7 @@ def assign_prefix(uow: UnitOfWork, prefix: str, orgno: str, actor: Actor, now: d
     if owner is not None and owner != orgno:
         raise Conflict(f"prefix {prefix} belongs to another organisation", field="prefix")
     uow.put_prefix(prefix, orgno)
-    record(uow, actor=actor, action="prefix.assign", kind="prefix", key=prefix, orgs=(orgno,),
+    record(uow, actor=actor, action="prefix.assign", kind=PREFIX_KIND, key=prefix, orgs=(orgno,),
            before=None, after=None, now=now)
 
 

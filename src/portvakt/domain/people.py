@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from .audit import Actor, record
+from .changes import PERSON_KIND
 from .errors import Conflict, Invalid, NotFound
 from .models import Person, PersonRole, PortalRole
 from .orgs import require_org
@@ -24,7 +25,7 @@ NORWAY = "+47"
 MAX_NAME = 200
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
-KIND = "person"
+KIND = PERSON_KIND
 
 
 def normalise_username(value: str) -> str:

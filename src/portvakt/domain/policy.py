@@ -20,6 +20,10 @@ DCR_SUPPLIER = "idporten:dcr.supplier"
 SCOPES_WRITE = "idporten:scopes.write"
 PORTAL = "altinn:portal"
 CLIENT_SCOPES = frozenset({DCR_READ, DCR_MODIFY, DCR_WRITE, DCR_SUPPLIER})
+#: Any admin scope: what the read-only endpoints about the caller's own org need (delegation sources, usable scopes).
+ADMIN_SCOPES = CLIENT_SCOPES | {SCOPES_WRITE}
+#: The own org's audit trail: the scopes that read its registrations, or manage its scopes.
+AUDIT_SCOPES = frozenset({DCR_READ, DCR_MODIFY, DCR_WRITE, SCOPES_WRITE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +41,30 @@ class Caller:
         return not self.scopes.isdisjoint(scopes)
 
 
-def acting_for(caller: Caller, orgno: str | None, person: str | None) -> Caller:
+def own_token(supplier_orgno: str | None) -> None:
+    """docs/security.md, Delegated token on the admin API: a token a supplier holds for an organisation
+    (spec §2.2 `supplier`) never acts as that organisation on /api/v1 or the Altinn side (§4.1 step 5)."""
+    if supplier_orgno is not None:
+        raise Forbidden("the admin API accepts only an organisation's own token, not one a supplier holds for it")
+
+
+def require_portal(caller: Caller, portal_clients: frozenset[str]) -> None:
+    """docs/security.md, Privilege escalation: only the portal's own client (its client_id, set up by `serve` or
+    `portal-client`) with altinn:portal is the portal; the scope alone is not."""
+    if caller.client_id not in portal_clients or not caller.has(PORTAL):
+        raise Forbidden(f"only the portal's own client (with scope {PORTAL}) may do this")
+
+
+def acting_for(caller: Caller, orgno: str | None, person: str | None, portal_clients: frozenset[str]) -> Caller:
     """The portal acts for the organisation a signed-in person represents (issue 5).
 
-    Only a token carrying altinn:portal may name them; the portal has checked the person's role for that
-    organisation before it asks, and the server trusts it to (the portal is the operator's own client).
+    Only the portal's own client may name them (require_portal); the portal has checked the person's role for
+    that organisation before it asks, and the server trusts it to (the portal is the operator's own client).
     Both are needed: every act is then recorded with the portal's client and the person.
     """
     if orgno is None and person is None:
         return caller
-    if not caller.has(PORTAL):
-        raise Forbidden(f"only the portal's token (scope {PORTAL}) may act for an organisation "
-                        "with Portvakt-Acting-For and Portvakt-Person")
+    require_portal(caller, portal_clients)
     if orgno is None or person is None:
         raise Invalid("send both Portvakt-Acting-For (the orgno) and Portvakt-Person (the username)",
                       field="Portvakt-Acting-For" if orgno is None else "Portvakt-Person")
@@ -72,10 +88,17 @@ def can_read_client(caller: Caller, client: Client) -> bool:
 
 
 def can_change_client(caller: Caller, client: Client) -> bool:
-    """dcr.modify/write change the own org's clients; dcr.supplier the clients it supplies."""
-    own = client.client_orgno == caller.orgno and caller.has(DCR_MODIFY, DCR_WRITE)
+    """dcr.modify/write change the own org's own clients; dcr.supplier the clients it supplies, which the
+    owner does not change (docs/security.md, Privilege escalation: each client has one manager)."""
+    own = client.client_orgno == caller.orgno and client.supplier_orgno is None and caller.has(DCR_MODIFY, DCR_WRITE)
     supplied = client.supplier_orgno == caller.orgno and caller.has(DCR_SUPPLIER)
     return own or supplied
+
+
+def can_deactivate_client(caller: Caller, client: Client) -> bool:
+    """Who may change it, and the client's own org also when a supplier manages it (spec §3.2 DELETE)."""
+    owner = client.client_orgno == caller.orgno and caller.has(DCR_MODIFY, DCR_WRITE)
+    return owner or can_change_client(caller, client)
 
 
 def visible_client(caller: Caller, client: Client | None, client_id: str) -> Client:
@@ -85,10 +108,15 @@ def visible_client(caller: Caller, client: Client | None, client_id: str) -> Cli
     return client
 
 
-def changeable_client(caller: Caller, client: Client | None, client_id: str) -> Client:
-    """The client if the caller may change it; NotFound if it may not even read it, else Forbidden."""
+def changeable_client(caller: Caller, client: Client | None, client_id: str, *, deactivate: bool = False) -> Client:
+    """The client if the caller may change (or deactivate) it; NotFound if it may not even read it, else
+    Forbidden."""
     found = visible_client(caller, client, client_id)
-    if not can_change_client(caller, found):
+    allowed = can_deactivate_client if deactivate else can_change_client
+    if not allowed(caller, found):
+        if found.supplier_orgno not in (None, caller.orgno):
+            raise Forbidden(f"the client is managed by its supplier {found.supplier_orgno}; its own organisation "
+                            "may read and deactivate it")
         raise Forbidden("the token needs idporten:dcr.modify or idporten:dcr.write to change clients")
     return found
 

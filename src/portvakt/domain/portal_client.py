@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .audit import Actor, record
+from .changes import CLIENT_KIND
 from .clients import change_client, check_client_scopes, fields_of, replace_client_keys
 from .delegations import DELEGATIONS_WRITE, SCHEMES_WRITE
 from .errors import Conflict, Invalid
@@ -44,12 +45,12 @@ def _public_kid(public_jwk: Mapping[str, Any]) -> str:
 def _create(uow: UnitOfWork, operator_orgno: str, client_id: str, actor: Actor, now: datetime) -> Client:
     """The client with the portal scopes (the operator owns them all, so it may use them, spec §3.2)."""
     require_org(uow, operator_orgno, "operator_orgno")
-    check_client_scopes(uow, operator_orgno, IntegrationType.MASKINPORTEN, PORTAL_CLIENT_SCOPES)
+    check_client_scopes(uow, operator_orgno, IntegrationType.MASKINPORTEN, PORTAL_CLIENT_SCOPES, actor)
     client = Client(client_id=client_id, client_name=PORTAL_CLIENT_NAME, client_orgno=operator_orgno,
                     integration_type=IntegrationType.MASKINPORTEN, scopes=PORTAL_CLIENT_SCOPES, created=now,
                     last_updated=now, description=PORTAL_CLIENT_DESCRIPTION)
     uow.put_client(client)
-    record(uow, actor=actor, action="client.create", kind="client", key=client_id, orgs=(operator_orgno,),
+    record(uow, actor=actor, action="client.create", kind=CLIENT_KIND, key=client_id, orgs=(operator_orgno,),
            before=None, after=client, now=now)
     return client
 

@@ -37,7 +37,8 @@ class PasswordHasher(Protocol):
         ...
 
     def verify(self, password_hash: str, password: str) -> bool:
-        """True if the password matches; False on a mismatch or an unreadable hash (never raises)."""
+        """True if the password matches; False on a mismatch or an unreadable hash (raises only an
+        implementation's own "busy" error when it bounds how many checks run at once)."""
         ...
 
     def needs_rehash(self, password_hash: str) -> bool:

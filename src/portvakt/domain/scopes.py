@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from .audit import Actor, record
+from .changes import ACCESS_KIND, SCOPE_KIND, access_key
 from .errors import Conflict, Invalid, NotFound
 from .models import AccessState, IntegrationType, Scope, ScopeAccess, Visibility
 from .orgs import PREFIX, require_org
@@ -41,7 +42,7 @@ def put_scope(uow: UnitOfWork, scope: Scope, actor: Actor, now: datetime, *, cre
         raise NotFound(f"no scope {scope.name}")
     saved = replace(scope, created=before.created if before else now, last_updated=now)
     uow.put_scope(saved)
-    record(uow, actor=actor, action="scope.create" if create else "scope.update", kind="scope",
+    record(uow, actor=actor, action="scope.create" if create else "scope.update", kind=SCOPE_KIND,
            key=scope.name, orgs=(scope.owner_orgno,), before=before, after=saved, now=now)
     return saved
 
@@ -61,8 +62,8 @@ def set_access(uow: UnitOfWork, scope_name: str, consumer_orgno: str, state: Acc
         after = ScopeAccess(scope_name, consumer_orgno, scope.owner_orgno, state,
                             before.created if before else now, now)
         uow.put_access(after)
-    record(uow, actor=actor, action="access.revoke" if state is None else "access.put", kind="access",
-           key=f"{scope_name}|{consumer_orgno}", orgs=(scope.owner_orgno, consumer_orgno),
+    record(uow, actor=actor, action="access.revoke" if state is None else "access.put", kind=ACCESS_KIND,
+           key=access_key(scope_name, consumer_orgno), orgs=(scope.owner_orgno, consumer_orgno),
            before=before, after=after, now=now)
     return after
 
@@ -93,7 +94,7 @@ def deactivate_scope(uow: UnitOfWork, name: str, actor: Actor, now: datetime) ->
         return before
     after = replace(before, active=False, last_updated=now)
     uow.put_scope(after)
-    record(uow, actor=actor, action="scope.deactivate", kind="scope", key=name, orgs=(before.owner_orgno,),
+    record(uow, actor=actor, action="scope.deactivate", kind=SCOPE_KIND, key=name, orgs=(before.owner_orgno,),
            before=before, after=after, now=now)
     return after
 
@@ -109,7 +110,7 @@ def revoke_access(uow: UnitOfWork, scope_name: str, consumer_orgno: str, actor: 
         return current
     after = replace(current, state=AccessState.DENIED, last_updated=now)
     uow.put_access(after)
-    record(uow, actor=actor, action="access.revoke", kind="access", key=f"{scope_name}|{consumer_orgno}",
+    record(uow, actor=actor, action="access.revoke", kind=ACCESS_KIND, key=access_key(scope_name, consumer_orgno),
            orgs=(current.owner_orgno, consumer_orgno), before=current, after=after, now=now)
     return after
 

@@ -23,6 +23,8 @@ from .errors import KeyFormatError
 GRANT_ALGORITHMS: tuple[str, ...] = ("RS256", "RS384", "RS512")
 MIN_BITS = 2048
 MAX_BITS = 8192
+#: The only RSA public exponent accepted (F4, "AQAB"): what key generators make; a big e makes verifying slow.
+PUBLIC_EXPONENT = 65537
 
 _KID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _PEM_LABEL = re.compile(r"-----BEGIN ([^-\r\n]{1,64})-----")
@@ -144,12 +146,20 @@ def _b64_int(value: object) -> int:
 
 
 def _rsa_numbers(n: int, e: int) -> RSAPublicNumbers:
-    """Check size and exponent before use: 2048 <= bits <= 8192, e odd and >= 3 (NIST SP 800-131A)."""
+    """Check size and exponent before any use: 2048 <= bits <= 8192 (NIST SP 800-131A), e = 65537."""
     if not MIN_BITS <= n.bit_length() <= MAX_BITS:
         raise KeyFormatError(f"an RSA key must have {MIN_BITS} to {MAX_BITS} bits")
-    if e < 3 or e % 2 == 0 or e >= n or n % 2 == 0:
-        raise KeyFormatError("the RSA public exponent must be odd and at least 3 (and n must be odd)")
+    _check_exponent(e)
+    if n % 2 == 0:
+        raise KeyFormatError("the RSA modulus n must be odd")
     return RSAPublicNumbers(e, n)
+
+
+def _check_exponent(e: int) -> None:
+    """Only e = 65537 (docs/security.md "Costly RSA exponent"; inside FIPS 186-5 §A.1.1's 2^16 < e < 2^256)."""
+    if e != PUBLIC_EXPONENT:
+        raise KeyFormatError(f"the RSA public exponent must be {PUBLIC_EXPONENT} (AQAB), as every RSA "
+                             "library makes by default; other exponents are refused")
 
 
 def _jwk_extras(obj: Mapping[str, Any]) -> dict[str, Any]:

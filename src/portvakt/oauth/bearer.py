@@ -1,81 +1,72 @@
-"""Validates portvakt's own access tokens for its APIs (RFC 6750 §3): signature, iss, exp, iat."""
+"""The one validator of portvakt's own access tokens on its own APIs (RFC 6750 §3), in-process or remote.
+
+/api/v1 and the Altinn side check a token with `own_api_validator`, whatever the key source: the keyring in the
+token service's process (KeyringKeys), the issuer's /jwk when the Altinn side runs alone (JwksCache). The same
+token gets the same answer everywhere (docs/security.md, One token, two answers).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
 
-from portvakt.domain.orgno import is_valid_orgno
+import httpx
+
 from portvakt.domain.ports import Clock
-from portvakt.jose import JoseError, MalformedJWT, Verifier, parse_jwks, peek
+from portvakt.jose import JoseError, Verifier, parse_jwks
+from portvakt.resource.jwks import JwksCache
+from portvakt.resource.validator import KeySource, TokenValidator
 
 from .keyring import Keyring
 
+#: What this server signs with (spec §2.1): its own APIs accept nothing else.
+OWN_ALGORITHMS = ("RS256",)
 LEEWAY = 10
 
 
-class InvalidToken(Exception):
-    """The bearer token is missing, malformed, expired, or not signed by this server (RFC 6750 §3.1)."""
+class KeyringKeys:
+    """A KeySource over the keyring's published JWK set (same process, no HTTP); Verifiers rebuilt on change."""
 
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who calls an API: the token's consumer org, its client, and its scopes."""
-
-    orgno: str
-    client_id: str
-    scopes: frozenset[str]
-    supplier_orgno: str | None = None
-
-    def has(self, scope: str) -> bool:
-        """True if the token carries the scope."""
-        return scope in self.scopes
-
-
-class BearerValidator:
-    """Checks tokens against the published signing keys of the keyring (same process, no HTTP)."""
-
-    def __init__(self, keyring: Keyring, issuer: str, clock: Clock) -> None:
+    def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
-        self._issuer = issuer
-        self._clock = clock
+        self._lock = threading.Lock()
         self._jwks = b""
         self._verifiers: dict[str, Verifier] = {}
 
-    def _verifier(self, kid: object) -> Verifier:
-        if self._jwks != self._keyring.jwks_json:
-            self._jwks = self._keyring.jwks_json
-            self._verifiers = {k.kid: Verifier(k) for k in parse_jwks(self._jwks)}
-        verifier = self._verifiers.get(kid) if isinstance(kid, str) else None
-        if verifier is None:
-            raise InvalidToken("the token is not signed by a key of this server")
-        return verifier
-
-    def validate(self, token: str) -> Principal:
-        """Verify signature (RS256 only), iss, exp and iat (with 10 s leeway); return the principal."""
-        try:
-            jwt = peek(token)
-            self._verifier(jwt.header.get("kid")).verify(jwt, ("RS256",))
-        except MalformedJWT as exc:
-            raise InvalidToken("the token is malformed") from exc
-        except JoseError as exc:
-            raise InvalidToken("the token signature does not verify") from exc
-        c = jwt.claims
-        now = self._clock.now().timestamp()
-        if c.get("iss") != self._issuer:
-            raise InvalidToken("the token was issued by another issuer")
-        exp, iat = c.get("exp"), c.get("iat")
-        if not isinstance(exp, int) or exp + LEEWAY <= now:
-            raise InvalidToken("the token has expired")
-        if not isinstance(iat, int) or iat - LEEWAY > now:
-            raise InvalidToken("the token is not valid yet")
-        return Principal(orgno=_orgno(c.get("consumer")), client_id=str(c.get("client_id", "")),
-                         scopes=frozenset(str(c.get("scope", "")).split()),
-                         supplier_orgno=_orgno(c["supplier"]) if "supplier" in c else None)
+    def verifier(self, kid: str) -> Verifier | None:
+        """The Verifier of a published key of this server, or None."""
+        published = self._keyring.jwks_json
+        with self._lock:
+            if published != self._jwks:
+                try:
+                    self._verifiers = {k.kid: Verifier(k) for k in parse_jwks(published)}
+                except JoseError:
+                    self._verifiers = {}
+                self._jwks = published
+            return self._verifiers.get(kid)
 
 
-def _orgno(value: object) -> str:
-    ident = value.get("ID") if isinstance(value, dict) else None
-    orgno = ident.removeprefix("0192:") if isinstance(ident, str) else ""
-    if not is_valid_orgno(orgno):
-        raise InvalidToken("the token names no valid organisation")
-    return orgno
+def own_audiences(issuer: str) -> frozenset[str]:
+    """This server's own API identifiers as `aud` values: its issuer identifier, with or without the slash."""
+    return frozenset({issuer, issuer.rstrip("/") + "/", issuer.rstrip("/")})
+
+
+def own_api_validator(issuer: str, keys: KeySource, clock: Callable[[], float]) -> TokenValidator:
+    """The validator of /api/v1 and the Altinn side: RS256, iss, exp, iat, nbf, and aud only this server's."""
+    return TokenValidator(issuer, jwks=keys, own_audiences=own_audiences(issuer), leeway=LEEWAY,
+                          algorithms=OWN_ALGORITHMS, clock=clock)
+
+
+def _seconds(clock: Clock) -> Callable[[], float]:
+    """The injected clock as the validator reads it (POSIX seconds)."""
+    return lambda: clock.now().timestamp()
+
+
+def local_validator(keyring: Keyring, issuer: str, clock: Clock) -> TokenValidator:
+    """In the token service's process: the keyring is the key source."""
+    return own_api_validator(issuer, KeyringKeys(keyring), _seconds(clock))
+
+
+def remote_validator(issuer: str, clock: Clock, http: httpx.Client | None = None) -> TokenValidator:
+    """Elsewhere (the Altinn side alone): the issuer's /jwk, discovered from its metadata (RFC 8414 §3)."""
+    return own_api_validator(issuer, JwksCache.from_issuer(issuer, http=http), _seconds(clock))

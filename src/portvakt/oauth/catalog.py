@@ -8,19 +8,19 @@ poller in every worker) drops exactly the entries that changed.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from portvakt.domain.changes import ACCESS_KIND, CLIENT_KIND, SCOPE_KIND, access_of
 from portvakt.domain.models import AccessState, Client, ClientKey, Scope
 from portvakt.domain.ports import Store
 from portvakt.jose import JoseError, Verifier, parse_public_key
 
-CLIENT = "client"
-SCOPE = "scope"
-ACCESS = "access"
-SIGNING_KEY = "signing_key"
+from .guarded_cache import GuardedCache
+
 _MAX_CLIENTS = 50_000
+_MAX_SCOPES = 50_000
+_MAX_ACCESS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +43,15 @@ def _view(client: Client) -> ClientView:
 
 
 class Catalog:
-    """Read-through cache over a Store, invalidated by the change feed."""
+    """Read-through caches over a Store, invalidated by the change feed (docs/security.md "Stale cache")."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.Lock()
         self._seq = store.last_change_seq()
-        self._clients: OrderedDict[str, ClientView | None] = OrderedDict()
-        self._scopes: dict[str, Scope | None] = {}
-        self._access: dict[tuple[str, str], bool] = {}
+        self._clients: GuardedCache[str, ClientView | None] = GuardedCache(max_entries=_MAX_CLIENTS)
+        self._scopes: GuardedCache[str, Scope | None] = GuardedCache(max_entries=_MAX_SCOPES)
+        self._access: GuardedCache[tuple[str, str], bool] = GuardedCache(max_entries=_MAX_ACCESS)
         self._listeners: list[Callable[[str, str], None]] = []
 
     def on_change(self, listener: Callable[[str, str], None]) -> None:
@@ -60,39 +60,29 @@ class Catalog:
 
     def client(self, client_id: str) -> ClientView | None:
         """The active or inactive client with its verifiers, or None (negative answers cached too)."""
-        try:
-            view = self._clients[client_id]
-        except KeyError:
-            with self._store.begin() as uow:
-                c = uow.get_client(client_id)
-            view = _view(c) if c is not None else None
-            with self._lock:
-                self._clients[client_id] = view
-                if len(self._clients) > _MAX_CLIENTS:
-                    self._clients.popitem(last=False)
-        return view
+        return self._clients.get(client_id, lambda: self._load_client(client_id))
 
     def scope(self, name: str) -> Scope | None:
         """The scope by name, or None."""
-        try:
-            return self._scopes[name]
-        except KeyError:
-            with self._store.begin() as uow:
-                s = uow.get_scope(name)
-            self._scopes[name] = s
-            return s
+        return self._scopes.get(name, lambda: self._load_scope(name))
 
     def has_approved_access(self, scope: str, consumer_orgno: str) -> bool:
         """Spec §8 step 10: the consumer's ACL entry on the scope is APPROVED."""
-        key = (scope, consumer_orgno)
-        try:
-            return self._access[key]
-        except KeyError:
-            with self._store.begin() as uow:
-                a = uow.get_access(scope, consumer_orgno)
-            ok = a is not None and a.state == AccessState.APPROVED
-            self._access[key] = ok
-            return ok
+        return self._access.get((scope, consumer_orgno), lambda: self._load_access(scope, consumer_orgno))
+
+    def _load_client(self, client_id: str) -> ClientView | None:
+        with self._store.read() as uow:
+            c = uow.get_client(client_id)
+        return _view(c) if c is not None else None
+
+    def _load_scope(self, name: str) -> Scope | None:
+        with self._store.read() as uow:
+            return uow.get_scope(name)
+
+    def _load_access(self, scope: str, consumer_orgno: str) -> bool:
+        with self._store.read() as uow:
+            a = uow.get_access(scope, consumer_orgno)
+        return a is not None and a.state == AccessState.APPROVED
 
     def refresh(self) -> int:
         """Apply the change feed since the last refresh; returns how many changes were seen."""
@@ -102,24 +92,16 @@ class Catalog:
         with self._lock:
             for ch in changes:
                 self._forget(ch.kind, ch.key)
-            self._seq = changes[-1].seq
+            self._seq = max(self._seq, changes[-1].seq)
         for ch in changes:
             for listener in self._listeners:
                 listener(ch.kind, ch.key)
         return len(changes)
 
     def _forget(self, kind: str, key: str) -> None:
-        if kind == CLIENT:
-            self._clients.pop(key, None)
-        elif kind == SCOPE:
-            self._scopes.pop(key, None)
-        elif kind == ACCESS:
-            scope, _, consumer = key.partition("|")
-            self._access.pop((scope, consumer), None)
-
-    @staticmethod
-    def access_key(scope: str, consumer_orgno: str) -> str:
-        """The change-feed key of an access-list entry."""
-        return f"{scope}|{consumer_orgno}"
-
-
+        if kind == CLIENT_KIND:
+            self._clients.forget(key)
+        elif kind == SCOPE_KIND:
+            self._scopes.forget(key)
+        elif kind == ACCESS_KIND:
+            self._access.forget(access_of(key))

@@ -47,6 +47,12 @@ class UnsupportedGrantType(OAuthError):
     error = "unsupported_grant_type"
 
 
+class InvalidAuthorizationDetails(OAuthError):
+    """RFC 9396 §5 invalid_authorization_details: a type we do not support, or details we cannot read."""
+
+    error = "invalid_authorization_details"
+
+
 class Forbidden(OAuthError):
     """Maskinporten's 403 `forbidden` (spec §1.5 MP-250/251)."""
 

@@ -10,6 +10,7 @@ from portvakt.domain.orgno import is_valid_orgno
 from portvakt.jose import GRANT_ALGORITHMS, UnverifiedJWT
 
 from . import mp_codes as mp
+from .authorization_details import from_claim
 from .errors import OAuthError
 
 _PID = re.compile(r"^[0-9]{11}$")
@@ -104,6 +105,7 @@ def read_grant(jwt: UnverifiedJWT) -> JWTBearerGrant:
     scopes = parse_scopes(scope or "")
     if not scopes:
         raise _bad("claim scope is empty")
+    from_claim(c)
     return JWTBearerGrant(
         jwt=jwt, alg=alg, kid=kid, x5c=x5c, iss=iss or "", aud=_str_list(c["aud"], "aud"),
         iat=_int_claim(c, "iat"), exp=_int_claim(c, "exp"), jti=_str_claim(c, "jti", required=False),

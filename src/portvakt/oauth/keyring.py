@@ -7,14 +7,15 @@ retires the old one, which stays published until every token it signed has expir
 from __future__ import annotations
 
 import json
-import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from portvakt.domain.changes import SIGNING_KEY_KIND
 from portvakt.domain.models import SigningKey, SigningKeyState
 from portvakt.domain.ports import Clock, Store
 from portvakt.jose import PrivateKeyHandle, Signer
 
-from .catalog import SIGNING_KEY
+from .guarded_cache import GuardedCache
 
 
 class NoActiveSigningKey(RuntimeError):
@@ -36,7 +37,7 @@ def ensure_signing_keys(store: Store, kek: bytes, bits: int, now: datetime) -> b
         for state in (SigningKeyState.ACTIVE, SigningKeyState.NEXT):
             key = _new_key(kek, bits, state, now)
             uow.put_signing_key(key)
-            uow.record_change(SIGNING_KEY, key.kid)
+            uow.record_change(SIGNING_KEY_KIND, key.kid)
     return True
 
 
@@ -47,7 +48,7 @@ def rotate_signing_keys(store: Store, kek: bytes, bits: int, now: datetime, keep
         for old in uow.list_signing_keys():
             if old.delete_after is not None and old.delete_after <= now:
                 uow.delete_signing_key(old.kid)
-                uow.record_change(SIGNING_KEY, old.kid)
+                uow.record_change(SIGNING_KEY_KIND, old.kid)
         nxt = keys.get(SigningKeyState.NEXT) or _new_key(kek, bits, SigningKeyState.NEXT, now)
         active = keys.get(SigningKeyState.ACTIVE)
         if active is not None:
@@ -55,49 +56,79 @@ def rotate_signing_keys(store: Store, kek: bytes, bits: int, now: datetime, keep
                                  SigningKeyState.RETIRED, active.created, active.activated, now,
                                  now + timedelta(seconds=keep_seconds))
             uow.put_signing_key(retired)
-            uow.record_change(SIGNING_KEY, retired.kid)
+            uow.record_change(SIGNING_KEY_KIND, retired.kid)
         promoted = SigningKey(nxt.kid, nxt.public_jwk, nxt.encrypted_private_key, SigningKeyState.ACTIVE,
                               nxt.created, now)
         fresh = _new_key(kek, bits, SigningKeyState.NEXT, now)
         for k in (promoted, fresh):
             uow.put_signing_key(k)
-            uow.record_change(SIGNING_KEY, k.kid)
+            uow.record_change(SIGNING_KEY_KIND, k.kid)
     return promoted
 
 
+@dataclass(frozen=True, slots=True)
+class _Published:
+    """What the keyring serves: the active Signer (if any) and the /jwk document."""
+
+    signer: Signer | None
+    jwks_json: bytes
+
+
+_ORDER = {SigningKeyState.ACTIVE: 0, SigningKeyState.NEXT: 1, SigningKeyState.RETIRED: 2}
+
+
 class Keyring:
-    """Holds the active Signer and the /jwk document, serialized once per change."""
+    """Holds the active Signer and the /jwk document, read once per change (docs/security.md "Stale cache")."""
 
     def __init__(self, store: Store, kek: bytes, clock: Clock) -> None:
         self._store = store
         self._clock = clock
         self._kek = kek
-        self._lock = threading.Lock()
-        self.signer: Signer | None = None
-        self.jwks_json: bytes = b'{"keys":[]}'
+        self._state: GuardedCache[str, _Published] = GuardedCache(max_entries=1)
+        self._last: Signer | None = None
         self.reload()
 
+    @property
+    def signer(self) -> Signer | None:
+        """The Signer of the active key, or None."""
+        return self._published().signer
+
+    @property
+    def jwks_json(self) -> bytes:
+        """The published keys (active, next, retired) as the /jwk document."""
+        return self._published().jwks_json
+
     def reload(self) -> None:
-        """Read the keys again; decrypts the active key only when it changed."""
-        with self._store.begin() as uow:
-            now = self._clock.now()
-            keys = [k for k in uow.list_signing_keys() if k.delete_after is None or k.delete_after > now]
-        active = next((k for k in keys if k.state is SigningKeyState.ACTIVE), None)
-        with self._lock:
-            if active is not None and (self.signer is None or self.signer.kid != active.kid):
-                self.signer = Signer(PrivateKeyHandle.from_pem(active.encrypted_private_key, self._kek))
-            order = {SigningKeyState.ACTIVE: 0, SigningKeyState.NEXT: 1, SigningKeyState.RETIRED: 2}
-            published = sorted(keys, key=lambda k: order[k.state])
-            self.jwks_json = json.dumps({"keys": [k.public_jwk for k in published]},
-                                        separators=(",", ":")).encode()
+        """Read the keys again now (a fill a change overtook is read again on next use)."""
+        self._state.forget(SIGNING_KEY_KIND)
+        self._published()
 
     def on_change(self, kind: str, key: str) -> None:
         """Catalog listener: reload when a signing key changed."""
-        if kind == SIGNING_KEY:
+        if kind == SIGNING_KEY_KIND:
             self.reload()
 
     def active_signer(self) -> Signer:
         """The Signer of the active key."""
-        if self.signer is None:
+        signer = self.signer
+        if signer is None:
             raise NoActiveSigningKey("no active signing key; run `portvakt init`")
-        return self.signer
+        return signer
+
+    def _published(self) -> _Published:
+        return self._state.get(SIGNING_KEY_KIND, self._load)
+
+    def _load(self) -> _Published:
+        """Read the keys; decrypts the active key only when it changed."""
+        with self._store.read() as uow:
+            now = self._clock.now()
+            keys = [k for k in uow.list_signing_keys() if k.delete_after is None or k.delete_after > now]
+        active = next((k for k in keys if k.state is SigningKeyState.ACTIVE), None)
+        signer = self._last
+        if active is not None and (signer is None or signer.kid != active.kid):
+            signer = self._last = Signer(PrivateKeyHandle.from_pem(active.encrypted_private_key, self._kek))
+        elif active is None:
+            signer = None
+        published = sorted(keys, key=lambda k: _ORDER[k.state])
+        return _Published(signer, json.dumps({"keys": [k.public_jwk for k in published]},
+                                             separators=(",", ":")).encode())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .errors import (
     Forbidden,
+    InvalidAuthorizationDetails,
     InvalidGrant,
     InvalidRequest,
     InvalidScope,
@@ -92,6 +93,12 @@ MP261 = MPCode("MP-261", InvalidScope, "Scope cannot be delegated, it has no del
                "Scope without delegation source",
                "A token on behalf of a consumer (consumer_org) can only carry scopes that the API provider "
                "opened for delegation through a delegation source.", origin="portvakt")
+MP270 = MPCode("MP-270", InvalidAuthorizationDetails, "authorization_details is not supported",
+               "authorization_details not supported",
+               "The grant's `authorization_details` claim, or the `authorization_details` form parameter, "
+               "asks for rich authorization (RFC 9396), e.g. an Altinn system user (urn:altinn:systemuser). "
+               "This server supports no authorization details type yet; its metadata lists none under "
+               "`authorization_details_types_supported`. Leave authorization_details out.", origin="portvakt")
 MP290 = MPCode("MP-290", TemporarilyUnavailable, "The delegation source could not be reached. Try again later",
                "Delegation source unavailable",
                "portvakt could not ask the delegation source (the Altinn side) whether the consumer delegated "
@@ -99,7 +106,12 @@ MP290 = MPCode("MP-290", TemporarilyUnavailable, "The delegation source could no
 MP500 = MPCode("MP-500", ServerError, "Internal error", "Internal error",
                "Something unexpected went wrong on the server. Quote the trace_id to the operator.",
                origin="portvakt")
+MP503 = MPCode("MP-503", TemporarilyUnavailable, "The token service could not read its registry. Try again later",
+               "Registry unavailable",
+               "portvakt's database was busy or could not be reached in time, so the grant could not be checked "
+               "or recorded. No token was issued; send a new grant after the Retry-After delay.",
+               origin="portvakt")
 
 CATALOG: dict[str, MPCode] = {c.code: c for c in (
     MP010, MP011, MP012, MP100, MP110, MP120, MP121, MP123, MP124, MP125, MP126, MP127, MP128,
-    MP130, MP131, MP132, MP200, MP201, MP250, MP251, MP260, MP261, MP290, MP500)}
+    MP130, MP131, MP132, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP500, MP503)}

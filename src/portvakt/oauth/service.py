@@ -12,6 +12,7 @@ from portvakt.jose import BadSignature, MalformedJWT, UnsupportedAlgorithm, peek
 from portvakt.settings import TokenSettings
 
 from . import mp_codes as mp
+from .authorization_details import from_form
 from .catalog import Catalog, ClientView
 from .delegation import DelegationLookup
 from .grant import JWTBearerGrant, read_grant
@@ -76,13 +77,14 @@ class TokenService:
             lifetime=lifetime), now)
 
     def _read(self, request: TokenRequest) -> tuple[JWTBearerGrant, str]:
-        """Steps 1-2: grant_type, assertion, JWT shape and header."""
+        """Steps 1-2: grant_type, authorization_details (RFC 9396 §6.2), assertion, JWT shape and header."""
         grant_type = _single(request.form, "grant_type")
         assertion = _single(request.form, "assertion")
         if grant_type is None:
             raise mp.MP011(": missing parameter grant_type")
         if grant_type != JWT_BEARER:
             raise mp.MP010()
+        from_form(_single(request.form, "authorization_details"))
         if not assertion:
             raise mp.MP011(": missing parameter assertion")
         try:
@@ -108,8 +110,9 @@ class TokenService:
                 raise mp.MP120(detail="no enterprise-certificate trust store is configured")
             raise mp.MP127()
         key, verifier = view.keys.get(grant.kid, (None, None))
-        if key is None or verifier is None:
-            raise mp.MP126(detail=f"client_id={client.client_id}")
+        if key is None or verifier is None:  # a stored key the key rules now refuse has no verifier
+            why = "not registered" if key is None else "registered but refused by the key rules"
+            raise mp.MP126(detail=f"client_id={client.client_id} kid {why}")
         if key.is_expired(now):
             raise mp.MP121(detail=f"kid={grant.kid} expired {key.expires.isoformat()}")
         try:

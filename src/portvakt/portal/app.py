@@ -112,7 +112,8 @@ def create_portal(config: PortalConfig, *, sms: SmsGateway, outbox: DevOutbox | 
     app.state.portal = PortalState(
         config=config,
         sessions=SessionStore(config.session_secret, idle=config.session_idle_seconds,
-                              lifetime=config.session_max_seconds, max_sessions=config.max_sessions),
+                              lifetime=config.session_max_seconds, max_sessions=config.max_sessions,
+                              per_person=config.max_sessions_per_person),
         limiter=LoginLimiter(config.login_max_failures, config.login_max_failures_per_ip,
                              config.login_window_seconds),
         backend=Backend(config, client, tokens), sms=sms, outbox=outbox,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -10,7 +11,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .config import PortalConfig
-from .errors import PortalError, Unavailable, from_problem
+from .errors import Busy, PortalError, Unavailable, from_problem, retry_after
 from .models import ALTINN_VIRKSYS, Person, RegisteredKey, ScopeAccess, ScopeInfo, System
 from .tokens import PortalTokenSource, TokenUnavailable
 
@@ -33,6 +34,14 @@ class Backend:
         self._cfg = config
         self._http = http
         self._tokens = tokens
+        self._acting: dict[str, str] = {}
+
+    def acting(self, orgno: str, person: str) -> Backend:
+        """This backend calling as the organisation the person acts for (Portvakt-Acting-For, policy.acting_for):
+        what it creates is that organisation's own, with no supplier (docs/security.md, Privilege escalation)."""
+        view = copy.copy(self)
+        view._acting = {ACTING_FOR: orgno, PERSON: person}
+        return view
 
     async def _call(self, method: str, url: str, *, headers: dict[str, str] | None = None,
                     **kwargs: Any) -> httpx.Response:
@@ -44,7 +53,7 @@ class Backend:
                 log.warning("portal backend unavailable: %s", exc)
                 raise Unavailable() from None
             try:
-                sent = {**(headers or {}), "authorization": f"Bearer {token}"}
+                sent = {**self._acting, **(headers or {}), "authorization": f"Bearer {token}"}
                 resp = await self._http.request(method, url, headers=sent, timeout=self._cfg.timeout_seconds,
                                                 **kwargs)
             except httpx.HTTPError as exc:
@@ -80,11 +89,13 @@ class Backend:
 
     async def login(self, username: str, password: str) -> Person | None:
         """POST portal/login: the person, or None for a wrong username or password (401, or 400 for input
-        the Altinn side will not even check: the same answer, so nothing is revealed)."""
+        the Altinn side will not even check: the same answer, so nothing is revealed); Busy on its 429."""
         url = self._cfg.altinn_url + PORTAL_API + "login"
         resp = await self._call("POST", url, json={"username": username, "password": password})
         if resp.status_code in (400, 401):
             return None
+        if resp.status_code == 429:
+            raise Busy(retry_after(resp))
         if resp.status_code != 200:
             raise from_problem(resp)
         try:

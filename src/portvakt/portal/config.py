@@ -40,6 +40,7 @@ class PortalConfig:
     session_idle_seconds: int = 1800
     session_max_seconds: int = 28800
     max_sessions: int = 100_000
+    max_sessions_per_person: int = 5
     login_max_failures: int = 5
     login_max_failures_per_ip: int = 20
     login_window_seconds: int = 300
@@ -73,5 +74,6 @@ def portal_config(settings: Settings) -> PortalConfig:
         secure_cookies=p.secure_cookies, dev_mode=settings.demo if p.dev_mode is None else p.dev_mode,
         default_language=p.default_language, session_secret=secret,
         session_idle_seconds=p.session_idle_seconds, session_max_seconds=p.session_max_seconds,
+        max_sessions=p.max_sessions, max_sessions_per_person=p.max_sessions_per_person,
         login_max_failures=p.login_max_failures, login_max_failures_per_ip=p.login_max_failures_per_ip,
         login_window_seconds=p.login_window_seconds, assets_dir=p.assets_dir, timeout_seconds=p.timeout_seconds)

@@ -32,6 +32,20 @@ class Unavailable(PortalError):
         super().__init__("unavailable", status=503, kind="unavailable")
 
 
+class Busy(PortalError):
+    """The Altinn side has every password check taken (429); try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("busy", status=429, kind="busy")
+        self.retry_after = retry_after
+
+
+def retry_after(resp: httpx.Response, default: int = 1) -> int:
+    """A 429's Retry-After in whole seconds (RFC 9110 §10.2.3 delay-seconds), 1 to 60; `default` otherwise."""
+    value = resp.headers.get("retry-after", "")
+    return min(60, max(1, int(value))) if value.isdigit() else default
+
+
 def _form_field(api_field: object) -> str | None:
     """The form field for an API field name such as `keys[0]` or `client_name`."""
     if not isinstance(api_field, str):

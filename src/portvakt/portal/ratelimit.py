@@ -1,4 +1,9 @@
-"""Login throttling (OWASP Authentication: limit failed attempts per account and per source address)."""
+"""Login throttling (OWASP Authentication: limit failed attempts per account and per source address).
+
+An attempt is counted when it is admitted, before its password is checked, so that attempts sent at once
+cannot all pass the check while none has failed yet (docs/security.md, Login brute force). A success takes
+its count back; so does an attempt whose password was never checked (the Altinn side busy or down).
+"""
 
 from __future__ import annotations
 
@@ -49,6 +54,14 @@ class FailureWindow:
         while len(recent) > self._limit:
             recent.popleft()
 
+    def take_back(self, key: str) -> None:
+        """Remove the newest entry: an admitted attempt that turned out not to be a failure."""
+        found = self._failures.get(key)
+        if found:
+            found.pop()
+        if found is not None and not found:
+            del self._failures[key]
+
     def clear(self, key: str) -> None:
         """Forget a key's failures (after a successful login)."""
         self._failures.pop(key, None)
@@ -70,11 +83,26 @@ class LoginLimiter:
         """Seconds until this username from this address may try again; 0 if allowed now."""
         return max(self._users.retry_after(self._user(username)), self._ips.retry_after(ip))
 
+    def admit(self, username: str, ip: str) -> int:
+        """Count this attempt as a failure now, before the password is checked; or, if either window is full,
+        count nothing and return the seconds to wait (docs/security.md, Login brute force)."""
+        wait = self.retry_after(username, ip)
+        if not wait:
+            self.failed(username, ip)
+        return wait
+
     def failed(self, username: str, ip: str) -> None:
         """Count a failed login against both."""
         self._users.fail(self._user(username))
         self._ips.fail(ip)
 
-    def succeeded(self, username: str) -> None:
-        """A successful login clears the username's failures (not the address's)."""
+    def unchecked(self, username: str, ip: str) -> None:
+        """Take back an admitted attempt whose password was never checked (the Altinn side busy or down)."""
+        self._users.take_back(self._user(username))
+        self._ips.take_back(ip)
+
+    def succeeded(self, username: str, ip: str | None = None) -> None:
+        """A successful login clears the username's failures, and takes back its own count on the address."""
         self._users.clear(self._user(username))
+        if ip is not None:
+            self._ips.take_back(ip)

@@ -51,6 +51,7 @@ class Renderer:
                 "dev_sms": self.dev_sms}
 
     def page(self, request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
-        """The rendered page; pages are never cached (they show a person's data)."""
-        html = self.env.get_template(template).render(**self.context(request), **values)
+        """The rendered page; pages are never cached (they show a person's data). `values` may override the
+        layout's context (the login form passes its own CSRF token)."""
+        html = self.env.get_template(template).render({**self.context(request), **values})
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})

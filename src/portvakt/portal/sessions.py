@@ -1,14 +1,19 @@
 """Server-side sessions: a random id in a cookie, the state in process memory (OWASP Session Management).
 
 The store keys on a hash of the id, so the cookie value itself is not kept; CSRF tokens are an HMAC of
-the id under the portal's secret (OWASP CSRF Prevention: synchronizer token). One process only: several
-workers need a shared store (Redis, the database) and the same session secret.
+the id under the portal's secret (OWASP CSRF Prevention: synchronizer token). Only people who have logged
+in hold a session: before login the same cookie carries a random nonce the server does not store, and the
+login form's token is an HMAC of that nonce (OWASP CSRF Prevention: signed double-submit cookie), so
+anonymous visitors cannot fill the store and evict people who are logged in (docs/security.md, Session
+table flooding). One process only: several workers need a shared store (Redis, the database) and the same
+session secret.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -18,9 +23,21 @@ from dataclasses import dataclass, field
 from .config import Language
 from .models import Person
 
+_NONCE = re.compile(r"[A-Za-z0-9_-]{43}")
+
 
 def _digest(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def new_nonce() -> str:
+    """A random value for a cookie: a session id or a login nonce (256 bits, OWASP Session Management)."""
+    return secrets.token_urlsafe(32)
+
+
+def is_nonce(value: str | None) -> bool:
+    """True if `value` has the form new_nonce makes (anything else in the cookie is replaced, not adopted)."""
+    return bool(value) and _NONCE.fullmatch(value or "") is not None
 
 
 @dataclass
@@ -40,12 +57,13 @@ class Session:
 
 
 class SessionStore:
-    """Sessions with an idle timeout and an absolute lifetime; bounded in number."""
+    """Sessions with an idle timeout and an absolute lifetime; bounded in number, and per person."""
 
     def __init__(self, secret: bytes, *, idle: float, lifetime: float, max_sessions: int = 100_000,
-                 now: Callable[[], float] = time.monotonic) -> None:
+                 per_person: int = 5, now: Callable[[], float] = time.monotonic) -> None:
         self._secret = secret
         self._idle, self._lifetime, self._max = idle, lifetime, max_sessions
+        self._per_person = per_person
         self._now = now
         self._sessions: OrderedDict[str, Session] = OrderedDict()
 
@@ -57,10 +75,19 @@ class SessionStore:
         """Constant-time comparison with the session's token."""
         return hmac.compare_digest(session.csrf.encode(), token.encode())
 
+    def login_token(self, nonce: str) -> str:
+        """The login form's CSRF token for a cookie nonce: HMAC-SHA256(secret, nonce) (OWASP CSRF Prevention:
+        signed double-submit cookie; no server-side state before login)."""
+        return hmac.new(self._secret, b"login:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+    def check_login_token(self, nonce: str | None, token: str) -> bool:
+        """Constant-time: the token is the login token of the cookie's nonce (OWASP CSRF Prevention)."""
+        return is_nonce(nonce) and hmac.compare_digest(self.login_token(nonce or "").encode(), token.encode())
+
     def new(self, language: Language) -> Session:
-        """A fresh anonymous session (128+ bits of randomness in its id)."""
+        """A fresh session without a person yet (start() logs one in; 256 bits of randomness in its id)."""
         self._make_room()
-        sid = secrets.token_urlsafe(32)
+        sid = new_nonce()
         now = self._now()
         session = Session(sid=sid, csrf=self.csrf_for(sid), created=now, last_seen=now, language=language)
         self._sessions[_digest(sid)] = session
@@ -83,14 +110,28 @@ class SessionStore:
 
     def renew(self, old: Session, person: Person) -> Session:
         """Log in: a new id and CSRF token, the old id dropped (OWASP: renew the id on privilege change)."""
-        self.drop(old)
-        session = self.new(old.language)
+        return self.start(person, old.language, old)
+
+    def start(self, person: Person, language: Language, old: Session | None = None) -> Session:
+        """A logged-in session with a fresh id and CSRF token; the old session, if any, dropped (OWASP Session
+        Management: renew the id on privilege change)."""
+        if old is not None:
+            self.drop(old)
+        self._limit_person(person.username)
+        session = self.new(language)
         session.person, session.logged_in_at = person, self._now()
         return session
 
     def drop(self, session: Session) -> None:
         """End a session (logout)."""
         self._sessions.pop(_digest(session.sid), None)
+
+    def _limit_person(self, username: str) -> None:
+        """Drop the person's least recently used sessions so a new one fits, so that one account logging in
+        again and again cannot evict everyone else (docs/security.md, Session table flooding)."""
+        own = [key for key, s in self._sessions.items() if s.person is not None and s.person.username == username]
+        for key in own[:max(0, len(own) - self._per_person + 1)]:
+            del self._sessions[key]
 
     def _expired(self, s: Session, now: float) -> bool:
         started = s.logged_in_at if s.logged_in_at is not None else s.created

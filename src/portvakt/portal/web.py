@@ -172,10 +172,30 @@ async def read_form(request: Request) -> dict[str, list[str]]:
         raise PageError(400, "error.title", "error.bad_form") from None
 
 
-async def checked_form(request: Request) -> tuple[Session, dict[str, list[str]]]:
-    """The session and the form of a POST whose CSRF token matches the session's (OWASP CSRF, 403 otherwise)."""
+def _refuse_cross_site(request: Request) -> None:
+    """A browser that says the POST comes from another site is refused (OWASP CSRF: Fetch Metadata)."""
     if request.headers.get("sec-fetch-site") == "cross-site":
         raise PageError(403, "error.csrf.title", "error.csrf")
+
+
+async def checked_login_form(request: Request) -> tuple[Session | None, dict[str, list[str]]]:
+    """POST /login's session (if any) and form: with a session, its CSRF token; without, the login token of
+    the cookie's nonce (OWASP CSRF: signed double-submit cookie; docs/security.md, Session table flooding)."""
+    if session_of(request) is not None:
+        return await checked_form(request)
+    _refuse_cross_site(request)
+    nonce = request.cookies.get(SESSION_COOKIE)
+    if not nonce:
+        raise PageError(403, "error.csrf.title", "error.session")
+    form = await read_form(request)
+    if not state(request).sessions.check_login_token(nonce, form.get("csrf_token", [""])[0]):
+        raise PageError(403, "error.csrf.title", "error.csrf")
+    return None, form
+
+
+async def checked_form(request: Request) -> tuple[Session, dict[str, list[str]]]:
+    """The session and the form of a POST whose CSRF token matches the session's (OWASP CSRF, 403 otherwise)."""
+    _refuse_cross_site(request)
     session = session_of(request)
     if session is None:
         raise PageError(403, "error.csrf.title", "error.session")

@@ -41,7 +41,7 @@ from .errors import (
 )
 from .jwks import JwksCache
 from .token import AccessToken
-from .validator import UNSPECIFIED_AUDIENCE, TokenValidator
+from .validator import UNSPECIFIED_AUDIENCE, KeySource, TokenValidator
 
 __all__ = [
     "UNSPECIFIED_AUDIENCE",
@@ -52,6 +52,7 @@ __all__ = [
     "InvalidToken",
     "JwksCache",
     "JwksUnavailable",
+    "KeySource",
     "MissingToken",
     "ResourceError",
     "TokenRejected",

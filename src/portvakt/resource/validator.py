@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, Protocol
 
 import httpx
 
-from portvakt.jose import GRANT_ALGORITHMS, BadSignature, MalformedJWT, UnsupportedAlgorithm, peek
+from portvakt.jose import GRANT_ALGORITHMS, BadSignature, MalformedJWT, UnsupportedAlgorithm, Verifier, peek
 
 from ._fetch import same_issuer
 from .errors import InsufficientScope, InvalidToken
@@ -28,12 +28,27 @@ def _number(claims: dict[str, Any], name: str) -> float:
     return float(value)
 
 
-class TokenValidator:
-    """Checks access tokens from one issuer against its published keys, with an explicit alg allow-list."""
+class KeySource(Protocol):
+    """Where the issuer's signing keys come from: its /jwk over HTTP (JwksCache), or, inside the issuer's own
+    process, its keyring (portvakt.oauth.bearer.KeyringKeys)."""
 
-    def __init__(self, issuer: str, *, jwks: JwksCache | None = None, audience: str | None = None,
-                 leeway: float = 10, algorithms: Sequence[str] = GRANT_ALGORITHMS,
-                 clock: Callable[[], float] = time.time, http: httpx.Client | None = None) -> None:
+    def verifier(self, kid: str) -> Verifier | None:
+        """The Verifier of the published key `kid`, or None; JwksUnavailable if no key set can be had."""
+        ...
+
+
+class TokenValidator:
+    """Checks access tokens from one issuer against its published keys, with an explicit alg allow-list.
+
+    `audience`: an API provider's own identifier, which `aud` must contain. `own_audiences`: for the issuer's
+    own APIs, `aud` must be absent, "unspecified" or only these (a token restricted to another resource with
+    RFC 8707 `resource` is for that resource alone).
+    """
+
+    def __init__(self, issuer: str, *, jwks: KeySource | None = None, audience: str | None = None,
+                 own_audiences: Collection[str] | None = None, leeway: float = 10,
+                 algorithms: Sequence[str] = GRANT_ALGORITHMS, clock: Callable[[], float] = time.time,
+                 http: httpx.Client | None = None) -> None:
         if not algorithms or any(alg not in GRANT_ALGORITHMS for alg in algorithms):
             raise ValueError("algorithms must be a non-empty subset of RS256, RS384, RS512 (spec §2.1)")
         if audience is not None and (not audience or audience == UNSPECIFIED_AUDIENCE):
@@ -42,6 +57,7 @@ class TokenValidator:
             raise ValueError("leeway must be >= 0")
         self.issuer = issuer
         self.audience = audience
+        self._own_audiences = None if own_audiences is None else frozenset(own_audiences) | {UNSPECIFIED_AUDIENCE}
         self._jwks = jwks
         self._http = http
         self._leeway = float(leeway)
@@ -50,8 +66,8 @@ class TokenValidator:
         self._lock = threading.Lock()
 
     @property
-    def jwks(self) -> JwksCache:
-        """The key cache; by default discovered from the issuer's metadata on first use (RFC 8414 §3)."""
+    def jwks(self) -> KeySource:
+        """The key source; by default a cache discovered from the issuer's metadata on first use (RFC 8414 §3)."""
         if self._jwks is None:
             with self._lock:
                 if self._jwks is None:
@@ -101,8 +117,15 @@ class TokenValidator:
             raise InvalidToken("the access token is issued in the future (RFC 7519 §4.1.6)")
         if "nbf" in claims and _number(claims, "nbf") > now + self._leeway:
             raise InvalidToken("the access token is not valid yet (RFC 7519 §4.1.5)")
-        if self.audience is not None:
-            aud = claims.get("aud")
-            audiences = aud if isinstance(aud, list) else [aud]
-            if self.audience not in audiences:
-                raise InvalidToken("the access token is meant for another audience (RFC 7519 §4.1.3)")
+        self._check_audience(claims)
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        """RFC 7519 §4.1.3: `aud` contains the configured audience; or, for the issuer's own APIs, names
+        nothing but them (RFC 8707 §2: a token for another resource is for that resource only)."""
+        aud = claims.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if self.audience is not None and self.audience not in audiences:
+            raise InvalidToken("the access token is meant for another audience (RFC 7519 §4.1.3)")
+        own = self._own_audiences
+        if own is not None and "aud" in claims and not (audiences and all(a in own for a in audiences)):
+            raise InvalidToken("the access token is meant for another API (RFC 8707 §2)")

@@ -49,6 +49,16 @@ class DevOutbox:
             kept = list(self._messages)
         return [m for m in reversed(kept) if number is None or m.to == number]
 
+    def messages_for(self, mobile: str | None) -> list[SmsMessage]:
+        """The kept messages to one person's number, newest first; none when the number is missing or unreadable
+        (docs/security.md, SMS outbox disclosure: a person sees only their own messages)."""
+        if not mobile:
+            return []
+        try:
+            return self.messages(mobile)
+        except SmsFailed:
+            return []
+
     def clear(self) -> None:
         """Forget every message."""
         with self._lock:

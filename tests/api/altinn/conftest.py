@@ -23,12 +23,13 @@ Altinn = Callable[..., Any]
 
 @pytest.fixture
 def altinn(world: World, token_for: Callable[..., str]) -> Altinn:
-    """altinn(method, path, orgno, scopes, **kwargs) -> response; orgno None sends no token."""
+    """altinn(method, path, orgno, scopes, [client_id=], **kwargs) -> response; orgno None sends no token."""
 
-    def call(method: str, path: str, orgno: str | None, scopes: tuple[str, ...] = (), **kwargs: Any) -> Any:
+    def call(method: str, path: str, orgno: str | None, scopes: tuple[str, ...] = (), client_id: str | None = None,
+             **kwargs: Any) -> Any:
         headers = dict(kwargs.pop("headers", {}))
         if orgno is not None:
-            headers["authorization"] = f"Bearer {token_for(orgno, *scopes)}"
+            headers["authorization"] = f"Bearer {token_for(orgno, *scopes, client_id=client_id)}"
         return world.http.request(method, path, headers=headers, **kwargs)
 
     return call

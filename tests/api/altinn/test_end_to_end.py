@@ -15,10 +15,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from portvakt.altinn import HttpDelegationLookup, LocalDelegationLookup
-from portvakt.api.altinn import RemoteTokenCheck, create_altinn_app
+from portvakt.api.altinn import TokenGate, create_altinn_app
 from portvakt.domain.delegations import DELEGATIONS_ADMIN
 from portvakt.jose import peek
-from portvakt.resource import TokenValidator
+from portvakt.oauth.bearer import remote_validator
 from tests.api.altinn.conftest import DELEGABLE, DW, Altinn
 from tests.api.test_token_rejections import refused
 from tests.conftest import CONSUMER, ISSUER, OTHER, VENDOR, World
@@ -57,8 +57,8 @@ def separate_altinn_side(world: World, token_for: Callable[..., str]) -> Iterato
     (The test server runs /token on its event loop; a key fetch from inside a lookup would call back
     into that same loop, which the separate processes of a real deployment never do.)
     """
-    check = RemoteTokenCheck(TokenValidator(ISSUER, http=world.http))
-    check.validate(token_for(OTHER))
+    check = TokenGate(remote_validator(ISSUER, world.clock, http=world.http), frozenset(), "altinn")
+    check.validator.validate(token_for(OTHER))
     with TestClient(create_altinn_app(world.store, world.clock, check), base_url="http://altinn.test") as remote:
         yield remote
 

@@ -20,6 +20,7 @@ LOGIN = "/accessmanagement/api/v1/portal/login"
 PEOPLE = "/accessmanagement/api/v1/portal/people"
 ORGS = "/accessmanagement/api/v1/organisations"
 IDA = "ida@vendor.test"
+PORTAL_CLIENT_ID = "portvakt-portal"
 ACT = {"Portvakt-Acting-For": CONSUMER, "Portvakt-Person": IDA}
 
 
@@ -33,8 +34,8 @@ def ida(world: World) -> str:
 
 
 def portal(altinn: Altinn, method: str, path: str, **kwargs: Any) -> Any:
-    """A call with the portal's token (the operator's client with the portal scopes)."""
-    return altinn(method, path, OPERATOR, PORTAL_CLIENT_SCOPES, **kwargs)
+    """A call with the portal's token (the operator's portal client, PORTVAKT_PORTAL__CLIENT_ID, its scopes)."""
+    return altinn(method, path, OPERATOR, PORTAL_CLIENT_SCOPES, client_id=PORTAL_CLIENT_ID, **kwargs)
 
 
 EXPECTED = {"username": IDA, "name": "Ida Ærlig", "mobile": "+4791234567",
@@ -130,7 +131,7 @@ def test_the_portal_delegates_for_the_consumer_on_behalf_of_a_person(altinn: Alt
     assert made["consumer_org"] == CONSUMER and made["created_by"] == IDA
     with world.store.read() as uow:
         event = uow.list_audit(org=CONSUMER, entity_kind="delegation")[0]
-    assert (event.actor_orgno, event.actor_client_id, event.actor_person) == (CONSUMER, f"admin-{OPERATOR}", IDA)
+    assert (event.actor_orgno, event.actor_client_id, event.actor_person) == (CONSUMER, PORTAL_CLIENT_ID, IDA)
     listed = portal(altinn, "GET", "/accessmanagement/api/v1/delegations", headers=ACT).json()
     assert [d["delegation_id"] for d in listed] == [made["delegation_id"]]
     gone = portal(altinn, "DELETE", f"/accessmanagement/api/v1/delegations/{made['delegation_id']}", headers=ACT)
@@ -142,7 +143,7 @@ def test_without_the_portal_scope_acting_for_is_forbidden(altinn: Altinn, scheme
     r = altinn("POST", "/accessmanagement/api/v1/delegations", OTHER, (DELEGATIONS_WRITE,), json=body,
                headers=ACT)
     assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
-    assert "altinn:portal" in r.json()["detail"] and "Portvakt-Acting-For" in r.json()["detail"]
+    assert "portal's own client" in r.json()["detail"]
     r = altinn("GET", "/accessmanagement/api/v1/maskinporten/schemes", OTHER, headers={"Portvakt-Person": IDA})
     assert r.status_code == 403
 
@@ -163,5 +164,5 @@ def test_a_portal_token_without_headers_acts_as_the_operator(altinn: Altinn, wor
     body = {"scheme_id": scheme["scheme_id"], "supplier_org": VENDOR}
     r = portal(altinn, "POST", "/accessmanagement/api/v1/delegations", json=body)
     assert r.status_code == 201 and r.json()["consumer_org"] == OPERATOR
-    assert r.json()["created_by"] == f"admin-{OPERATOR}"
+    assert r.json()["created_by"] == PORTAL_CLIENT_ID
 

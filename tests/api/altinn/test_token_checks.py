@@ -9,8 +9,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from portvakt.api.altinn import LocalTokenCheck, RemoteTokenCheck, create_altinn_app
-from portvakt.oauth.bearer import BearerValidator
+from portvakt.api.altinn import TokenGate, create_altinn_app
+from portvakt.oauth.bearer import local_validator, remote_validator
 from portvakt.resource import JwksCache, TokenValidator
 from tests.api.altinn.conftest import ADMIN, DW, SW
 from tests.conftest import CONSUMER, ISSUER, OTHER, VENDOR, World
@@ -22,7 +22,7 @@ LOOKUP = "/accessmanagement/api/v1/maskinporten/delegations"
 @pytest.fixture
 def remote(world: World) -> Iterator[TestClient]:
     """The Altinn side as its own app, trusting the token service's issuer through its metadata and /jwk."""
-    check = RemoteTokenCheck(TokenValidator(ISSUER, http=world.http))
+    check = TokenGate(remote_validator(ISSUER, world.clock, http=world.http), frozenset(), "altinn")
     with TestClient(create_altinn_app(world.store, world.clock, check), base_url="http://altinn.test") as client:
         yield client
 
@@ -62,7 +62,7 @@ def test_remote_check_without_keys_is_503_not_401(world: World, token_for: Calla
         raise httpx.ConnectError("connection refused")
 
     jwks = JwksCache("http://portvakt.test/jwk", http=httpx.Client(transport=httpx.MockTransport(down)))
-    check = RemoteTokenCheck(TokenValidator(ISSUER, jwks=jwks))
+    check = TokenGate(TokenValidator(ISSUER, jwks=jwks), frozenset(), "altinn")
     with TestClient(create_altinn_app(world.store, world.clock, check)) as client:
         r = client.get(SEARCH, headers=bearer(token_for(VENDOR, *DW)))
     assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1
@@ -71,7 +71,7 @@ def test_remote_check_without_keys_is_503_not_401(world: World, token_for: Calla
 
 
 def test_local_check_refuses_another_issuers_tokens(world: World, token_for: Callable[..., str]) -> None:
-    check = LocalTokenCheck(BearerValidator(world.runtime.keyring, "http://elsewhere.test/", world.clock))
+    check = TokenGate(local_validator(world.runtime.keyring, "http://elsewhere.test/", world.clock), frozenset())
     with TestClient(create_altinn_app(world.store, world.clock, check)) as client:
         assert client.get(SEARCH, headers=bearer(token_for(VENDOR, *DW))).status_code == 401
 

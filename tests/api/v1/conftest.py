@@ -17,13 +17,14 @@ ALL_DCR = ("idporten:dcr.read", "idporten:dcr.modify", "idporten:dcr.write", "id
 
 @pytest.fixture
 def token_for(world: World) -> Callable[..., str]:
-    """token_for(orgno, *scopes) -> a valid access token of this server whose consumer is `orgno`."""
+    """token_for(orgno, *scopes[, client_id=]) -> a valid access token of this server whose consumer is `orgno`
+    (its client `admin-<orgno>` unless named)."""
 
-    def mint(orgno: str, *scopes: str) -> str:
+    def mint(orgno: str, *scopes: str, client_id: str | None = None) -> str:
         with world.store.begin() as uow:
             base = uow.get_client(world.client_id)
         assert base is not None
-        client: Client = replace(base, client_id=f"admin-{orgno}", client_orgno=orgno,
+        client: Client = replace(base, client_id=client_id or f"admin-{orgno}", client_orgno=orgno,
                                  integration_type=IntegrationType.MASKINPORTEN)
         grant = TokenGrant(client=client, client_amr="private_key_jwt", scopes=tuple(scopes),
                            consumer_orgno=orgno, supplier_orgno=None, delegation_source=None, audience=None,
@@ -36,10 +37,12 @@ def token_for(world: World) -> Callable[..., str]:
 
 @pytest.fixture
 def api(world: World, token_for: Callable[..., str]) -> Callable[..., Any]:
-    """api(method, path, orgno, scopes, **kwargs) -> response; path is below /api/v1."""
+    """api(method, path, orgno, scopes, [client_id=], **kwargs) -> response; path is below /api/v1."""
 
-    def call(method: str, path: str, orgno: str, scopes: tuple[str, ...] = ALL_DCR, **kwargs: Any) -> Any:
-        headers = {"authorization": f"Bearer {token_for(orgno, *scopes)}", **kwargs.pop("headers", {})}
+    def call(method: str, path: str, orgno: str, scopes: tuple[str, ...] = ALL_DCR, client_id: str | None = None,
+             **kwargs: Any) -> Any:
+        token = token_for(orgno, *scopes, client_id=client_id)
+        headers = {"authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         return world.http.request(method, f"/api/v1{path}", headers=headers, **kwargs)
 
     return call

@@ -13,6 +13,8 @@ from portvakt.domain.orgno import is_valid_orgno
 from tests.conftest import CONSUMER, OTHER, PROVIDER, VENDOR, World
 
 SW = ("idporten:scopes.write",)
+#: Any admin scope: what /scopes/access/all needs.
+RD = ("idporten:dcr.read",)
 Api = Callable[..., Any]
 READ = {"scope": "brreg:test/read"}
 ENTRY = {"scope", "state", "prefix", "created", "consumer_orgno", "last_updated", "owner_orgno"}
@@ -63,7 +65,7 @@ def test_revoke_leaves_a_denied_entry(api: Api) -> None:
     acl = api("GET", "/scopes/access", PROVIDER, SW, params=READ).json()
     assert [(a["consumer_orgno"], a["state"]) for a in acl] == [(VENDOR, "DENIED")]
     assert api("DELETE", f"/scopes/access/{VENDOR}", PROVIDER, SW, params=READ).json()["state"] == "DENIED"
-    assert "brreg:test/read" not in usable(api("GET", "/scopes/access/all", VENDOR, ()))
+    assert "brreg:test/read" not in usable(api("GET", "/scopes/access/all", VENDOR, RD))
 
 
 def test_revoke_of_an_org_not_on_the_list_is_404(api: Api) -> None:
@@ -95,31 +97,31 @@ def test_grant_and_revoke_reach_token_at_once(api: Api, world: World) -> None:
 
 
 def test_my_usable_scopes(api: Api, world: World) -> None:
-    r = api("GET", "/scopes/access/all", VENDOR, ())
+    r = api("GET", "/scopes/access/all", VENDOR, RD)
     assert usable(r) == ["brreg:test/open", "brreg:test/read", "brreg:test/short"]
     assert all(set(a) == ENTRY and a["state"] == "APPROVED" and a["consumer_orgno"] == VENDOR for a in r.json())
-    assert usable(api("GET", "/scopes/access/all", PROVIDER, ())) == [
+    assert usable(api("GET", "/scopes/access/all", PROVIDER, RD)) == [
         "brreg:test/delegable", "brreg:test/open", "brreg:test/read", "brreg:test/short", "brreg:test/virksys"]
-    assert "brreg:test/virksys" not in usable(api("GET", "/scopes/access/all", PROVIDER, (),
+    assert "brreg:test/virksys" not in usable(api("GET", "/scopes/access/all", PROVIDER, RD,
                                                   params={"integration_type": "maskinporten"}))
-    invalid(api("GET", "/scopes/access/all", PROVIDER, (), params={"integration_type": "nope"}), "integration_type")
+    invalid(api("GET", "/scopes/access/all", PROVIDER, RD, params={"integration_type": "nope"}), "integration_type")
 
 
 def test_usable_scopes_follow_state_and_activity(api: Api, world: World) -> None:
     api("DELETE", "/scopes", PROVIDER, SW, params=READ)
-    assert "brreg:test/read" not in usable(api("GET", "/scopes/access/all", VENDOR, ()))
-    assert "brreg:test/read" in usable(api("GET", "/scopes/access/all", VENDOR, (), params={"inactive": "true"}))
+    assert "brreg:test/read" not in usable(api("GET", "/scopes/access/all", VENDOR, RD))
+    assert "brreg:test/read" in usable(api("GET", "/scopes/access/all", VENDOR, RD, params={"inactive": "true"}))
     with world.change() as uow:
         s = uow.get_scope("brreg:test/open")
         uow.put_scope(replace(s, visibility=Visibility.PRIVATE))
         uow.record_change("scope", s.name)
-    assert "brreg:test/open" not in usable(api("GET", "/scopes/access/all", VENDOR, ()))
-    assert "brreg:test/open" in usable(api("GET", "/scopes/access/all", PROVIDER, ()))
+    assert "brreg:test/open" not in usable(api("GET", "/scopes/access/all", VENDOR, RD))
+    assert "brreg:test/open" in usable(api("GET", "/scopes/access/all", PROVIDER, RD))
 
 
 def test_for_consumer(api: Api) -> None:
     """Altinn (dcr.supplier) asks which scopes a vendor may use: the vendor's own /scopes/access/all."""
-    mine = api("GET", "/scopes/access/all", VENDOR, ()).json()
+    mine = api("GET", "/scopes/access/all", VENDOR, RD).json()
     r = api("GET", "/scopes/access/for_consumer", OTHER, ("idporten:dcr.supplier", "idporten:dcr.write"),
             params={"consumer_org": VENDOR})
     assert r.status_code == 200 and r.json() == mine

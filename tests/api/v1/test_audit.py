@@ -13,11 +13,13 @@ from tests.conftest import CONSUMER, OTHER, PROVIDER, VENDOR, World
 
 SW = "idporten:scopes.write"
 Api = Callable[..., Any]
-TOKENS = pytest.mark.parametrize("scopes", [(), (SW,), ALL_DCR, (*ALL_DCR, SW)], ids=["none", "sw", "dcr", "both"])
+DCR_READ = "idporten:dcr.read"
+TOKENS = pytest.mark.parametrize("scopes", [(DCR_READ,), (SW,), ALL_DCR, (*ALL_DCR, SW)],
+                                 ids=["read", "sw", "dcr", "both"])
 READ = "brreg:test/read"
 
 
-def events(api: Api, orgno: str, scopes: tuple[str, ...] = (), **params: Any) -> list[dict[str, Any]]:
+def events(api: Api, orgno: str, scopes: tuple[str, ...] = (DCR_READ,), **params: Any) -> list[dict[str, Any]]:
     r = api("GET", "/audit", orgno, scopes, params=params)
     assert r.status_code == 200, r.text
     return list(r.json())
@@ -77,7 +79,7 @@ def test_filters(api: Api, world: World) -> None:
                                               ("since", "0001-01-01T00:00:00+05:00"),
                                               ("entity_kind", "x" * 65), ("entity_key", "a\x00b")])
 def test_bad_filters_are_400(api: Api, param: str, value: str) -> None:
-    r = api("GET", "/audit", PROVIDER, (), params={param: value})
+    r = api("GET", "/audit", PROVIDER, (SW,), params={param: value})
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == param
 
 

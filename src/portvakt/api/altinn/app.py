@@ -17,24 +17,26 @@ from portvakt.domain.ports import Clock, PasswordHasher, Store
 
 from ..v1 import problems
 from . import delegations, lookup, people, schemes
-from .auth import TokenCheck, TokenCheckUnavailable, unavailable
+from .auth import TokenCheckUnavailable, TokenGate, unavailable
 from .deps import AltinnContext
 
 PREFIXES = ("/maskinporten-api/", "/accessmanagement/")
 OPENAPI = "/accessmanagement/openapi.json"
 
 
-def create_altinn_app(store: Store, clock: Clock, tokens: TokenCheck, *,
-                      hasher: PasswordHasher | None = None) -> FastAPI:
-    """The Altinn side on `store`, authenticating callers with `tokens` (Local- or RemoteTokenCheck);
-    people's passwords are checked with `hasher` (default: argon2id, RFC 9106 parameters)."""
+def create_altinn_app(store: Store, clock: Clock, tokens: TokenGate, *,
+                      hasher: PasswordHasher | None = None, docs: bool = False) -> FastAPI:
+    """The Altinn side on `store`, authenticating callers with `tokens` (the one validator, api.bearer);
+    people's passwords are checked with `hasher` (default: argon2id, RFC 9106 parameters). The swagger-ui page
+    (scripts from a CDN) only with `docs` (docs/security.md, Third-party script)."""
     app = FastAPI(title="portvakt Altinn side", version="1",
                   description="Delegation schemes, delegations and the lookup the token service asks "
                               "(Maskinporten API delegation). Authenticate with an access token carrying "
                               "altinn:maskinporten/... scopes. The portal (a token with altinn:portal) "
                               "logs people in here and may act for the organisation a person represents "
                               "with the headers Portvakt-Acting-For and Portvakt-Person.",
-                  openapi_url=OPENAPI, docs_url="/accessmanagement/docs", redoc_url=None)
+                  openapi_url=OPENAPI, docs_url="/accessmanagement/docs" if docs else None, redoc_url=None)
+    app.state.gate = tokens
     app.state.altinn = AltinnContext(store=store, clock=clock, tokens=tokens,
                                      hasher=hasher or Argon2PasswordHasher())
     problems.install(app)

@@ -14,7 +14,7 @@ from portvakt.domain.errors import NotFound
 from portvakt.domain.ports import Clock, PasswordHasher, Store, UnitOfWork
 
 from ..v1.deps import actor
-from .auth import TokenCheck
+from .auth import TokenGate
 
 __all__ = ["AltinnContext", "actor", "context", "entity_id", "now", "reading", "writing"]
 #: Ids this side makes are UUIDs; anything outside this shape cannot exist, so it is 404 without a lookup.
@@ -27,7 +27,7 @@ class AltinnContext:
 
     store: Store
     clock: Clock
-    tokens: TokenCheck
+    tokens: TokenGate
     hasher: PasswordHasher
 
 

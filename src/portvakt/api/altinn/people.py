@@ -7,28 +7,29 @@ for an organisation before it acts for it; this side trusts it to (policy.acting
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from portvakt.altinn.passwords import VerifierBusy
 from portvakt.domain.errors import NotFound
 from portvakt.domain.models import Person
 from portvakt.domain.orgno import require_orgno
 from portvakt.domain.people import find_person, password_matches, store_rehash
-from portvakt.domain.policy import PORTAL, Caller
 from portvakt.domain.ports import UnitOfWork
 
 from ..v1.problems import MEDIA_TYPE, Problem, responses
-from .auth import AuthenticatedDep, with_scope
+from .auth import AuthenticatedDep, PortalCallerDep
 from .deps import context, now, reading, writing
 from .schemas import LoginIn, OrganisationOut, PersonOut, person_out
 
 log = logging.getLogger("portvakt.altinn")
 router = APIRouter(prefix="/accessmanagement/api/v1", tags=["portal"])
-PortalDep = Annotated[Caller, Depends(with_scope(PORTAL))]
+PortalDep = PortalCallerDep
 LOGIN_FAILED = "wrong username or password"
 NO_STORE = {"cache-control": "no-store"}
+BUSY_RETRY_SECONDS = 1
 
 
 def _login_failed() -> JSONResponse:
@@ -36,6 +37,14 @@ def _login_failed() -> JSONResponse:
     body = Problem(type="/problems/login-failed", title="Login failed", status=401, detail=LOGIN_FAILED)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=401, media_type=MEDIA_TYPE,
                         headers=NO_STORE)
+
+
+def _busy() -> JSONResponse:
+    """429 with Retry-After when the password checks are all taken (RFC 6585 §4; docs/security.md, Login flood)."""
+    body = Problem(type="/problems/busy", title="Too many logins at once", status=429,
+                   detail="too many password checks are running; try again shortly")
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=429, media_type=MEDIA_TYPE,
+                        headers={**NO_STORE, "retry-after": str(BUSY_RETRY_SECONDS)})
 
 
 def _out(uow: UnitOfWork, person: Person) -> PersonOut:
@@ -47,11 +56,17 @@ def _out(uow: UnitOfWork, person: Person) -> PersonOut:
 @router.post("/portal/login", response_model=PersonOut, responses=responses("invalid", "forbidden"),
              summary="Check a person's username and password (the portal's token only)")
 def login(body: LoginIn, request: Request, response: Response, caller: PortalDep) -> Any:
-    """argon2id verification in a worker thread (sync route); a hash with old parameters is rehashed."""
+    """argon2id verification in a worker thread (sync route), bounded by the hasher's gate (429 when full);
+    a hash with old parameters is rehashed."""
     hasher = context(request).hasher
     with reading(request) as uow:
         person = find_person(uow, body.username)
-    if not password_matches(hasher, person, body.password) or person is None:
+    try:
+        matches = password_matches(hasher, person, body.password)
+    except VerifierBusy:
+        log.warning("portal login refused: every password check is taken (portal client %s)", caller.client_id)
+        return _busy()
+    if not matches or person is None:
         log.info("portal login refused (portal client %s)", caller.client_id)
         return _login_failed()
     if hasher.needs_rehash(person.password_hash):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from portvakt.domain.models import AccessState, IntegrationType
 from portvakt.domain.orgs import require_org
-from portvakt.domain.policy import DCR_SUPPLIER, SCOPES_WRITE, own_scope, require
+from portvakt.domain.policy import ADMIN_SCOPES, DCR_SUPPLIER, SCOPES_WRITE, own_scope, require
 from portvakt.domain.scopes import revoke_access, set_access, split_scope_name, usable_scopes
 
 from .auth import CallerDep
@@ -23,11 +23,12 @@ ConsumerOrgno = Annotated[str, Path(max_length=20, description="the consumer's o
 Inactive = Annotated[bool, Query(description="include deactivated scopes")]
 
 
-@router.get("/scopes/access/all", response_model=list[AccessOut], responses=responses("invalid"),
+@router.get("/scopes/access/all", response_model=list[AccessOut], responses=responses("invalid", "forbidden"),
             summary="The scopes the caller's organisation may use")
 def list_my_usable_scopes(request: Request, caller: CallerDep, integration_type: IntegrationType | None = None,
                           inactive: Inactive = False) -> list[AccessOut]:
-    """Spec §3.4 GET /scopes/access/all: APPROVED access, own scopes and open PUBLIC scopes (any token)."""
+    """Spec §3.4 GET /scopes/access/all: APPROVED access, own scopes and open PUBLIC scopes (any admin scope)."""
+    require(caller, *ADMIN_SCOPES)
     with reading(request) as uow:
         found = usable_scopes(uow, caller.orgno, include_inactive=inactive,
                               integration_type=integration_type.value if integration_type else None)

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from portvakt.domain.audit_view import org_view
 from portvakt.domain.errors import Invalid
 from portvakt.domain.models import AuditEvent
-from portvakt.domain.policy import Caller
+from portvakt.domain.policy import AUDIT_SCOPES, Caller, require
 
 from .auth import CallerDep
 from .deps import reading
@@ -38,8 +39,10 @@ class AuditEventOut(BaseModel):
     after: dict[str, Any] | None
 
 
-def _out(caller: Caller, e: AuditEvent) -> AuditEventOut:
-    """Another organisation's admin client stays its own business; its org and the change do not."""
+def _out(caller: Caller, event: AuditEvent) -> AuditEventOut:
+    """Another organisation's admin client stays its own business; its org and the change do not; people's
+    personal data is never shown (audit_view.org_view)."""
+    e = org_view(event, caller.orgno)
     own = e.actor_orgno in (None, caller.orgno)
     return AuditEventOut(seq=e.seq, at=e.at, actor_orgno=e.actor_orgno,
                          actor_client_id=e.actor_client_id if own else None,
@@ -60,7 +63,7 @@ def _utc(at: datetime | None) -> datetime | None:
         raise Invalid("since is out of range", field="since") from None
 
 
-@router.get("/audit", response_model=list[AuditEventOut], responses=responses("invalid"),
+@router.get("/audit", response_model=list[AuditEventOut], responses=responses("invalid", "forbidden"),
             summary="The audit trail of the caller's organisation, newest first")
 def list_audit(
     request: Request,
@@ -70,7 +73,8 @@ def list_audit(
     since: Annotated[datetime | None, Query(description="ISO 8601; without an offset it is UTC")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEventOut]:
-    """Every change involving the caller's org (any authenticated caller); never another org's events."""
+    """Every change involving the caller's org (a token with AUDIT_SCOPES); never another org's events."""
+    require(caller, *AUDIT_SCOPES)
     since = _utc(since)
     with reading(request) as uow:
         events = uow.list_audit(org=caller.orgno, entity_kind=entity_kind, entity_key=entity_key, since=since,

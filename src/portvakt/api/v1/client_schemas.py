@@ -26,6 +26,8 @@ from pydantic import (
 from portvakt.domain.clients import key_set_times
 from portvakt.domain.models import JWT_BEARER, PRIVATE_KEY_JWT, Client, IntegrationType
 
+from .scope_schemas import MAX_INT
+
 
 def _no_nul(value: str) -> str:
     """No NUL characters: no store keeps them (PostgreSQL refuses them in text)."""
@@ -81,7 +83,7 @@ class ClientBase(BaseModel):
     scope: list[ScopeName] | ScopeList | None = Field(
         None, description="Alias of `scopes` (the design note's spelling): an array, or a space-separated string "
                           "(RFC 7591 §2). If both are sent they must name the same scopes.")
-    access_token_lifetime: StrictInt | None = Field(
+    access_token_lifetime: Annotated[StrictInt, Field(le=MAX_INT)] | None = Field(
         None, description="Seconds; null uses the server default. Capped by the scopes' at_max_age.")
     client_id: Word | None = Field(None, description="Server-set (read-only).")
     active: StrictBool | None = Field(None, description="Server-set (read-only); DELETE deactivates.")

@@ -164,5 +164,5 @@ def patch_client(request: Request, caller: CallerDep, client_id: ClientId, body:
 def delete_client(request: Request, caller: CallerDep, client_id: ClientId) -> ClientOut:
     """Spec §3.2 DELETE: deactivates (kept for history, no more tokens); returns the client, active=false."""
     with writing(request) as uow:
-        current = changeable_client(caller, uow.get_client(client_id), client_id)
+        current = changeable_client(caller, uow.get_client(client_id), client_id, deactivate=True)
         return client_out(deactivate_client(uow, current, actor(caller), now(request)))

@@ -7,6 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from portvakt.domain.policy import ADMIN_SCOPES, require
+
 from .auth import CallerDep
 from .deps import reading
 from .problems import responses
@@ -23,9 +25,10 @@ class DelegationSourceOut(BaseModel):
     last_updated: datetime
 
 
-@router.get("/delegationsources", response_model=list[DelegationSourceOut], responses=responses())
+@router.get("/delegationsources", response_model=list[DelegationSourceOut], responses=responses("forbidden"))
 def list_delegation_sources(request: Request, caller: CallerDep) -> list[DelegationSourceOut]:
-    """All delegation sources (any authenticated caller)."""
+    """All delegation sources (a token with any admin scope, policy.ADMIN_SCOPES)."""
+    require(caller, *ADMIN_SCOPES)
     with reading(request) as uow:
         return [DelegationSourceOut(name=s.name, issuer=s.issuer, created=s.created, last_updated=s.last_updated)
                 for s in uow.list_delegation_sources()]

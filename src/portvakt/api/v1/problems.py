@@ -10,11 +10,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
-from portvakt.domain.errors import DomainError
+from portvakt.domain.errors import DomainError, StoreUnavailable
+
+from ..limits import too_large_detail
+from ..oauth_errors import new_trace_id
 
 log = logging.getLogger("portvakt.api")
 MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER = "5"  # seconds, as /token's 503s (decision T1)
 
 #: kind -> (status, title). The `type` is `/problems/<kind>` (a relative reference, RFC 9457 §3.1.1).
 KINDS: dict[str, tuple[int, str]] = {
@@ -25,8 +30,10 @@ KINDS: dict[str, tuple[int, str]] = {
     "not-found": (404, "No such resource"),
     "method-not-allowed": (405, "Method not allowed"),
     "conflict": (409, "Conflict with the current state"),
+    "too-large": (413, "Request body too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "server-error": (500, "Internal error"),
+    "unavailable": (503, "Temporarily unavailable"),
 }
 
 
@@ -45,6 +52,7 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: list[FieldError] | None = None
+    trace_id: str | None = None
 
 
 class ProblemError(Exception):
@@ -56,10 +64,11 @@ class ProblemError(Exception):
 
 
 def problem(kind: str, detail: str | None = None, *, errors: list[FieldError] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+            headers: dict[str, str] | None = None, trace_id: str | None = None) -> JSONResponse:
     """The response for one problem."""
     status, title = KINDS[kind]
-    body = Problem(type=f"/problems/{kind}", title=title, status=status, detail=detail, errors=errors)
+    body = Problem(type=f"/problems/{kind}", title=title, status=status, detail=detail, errors=errors,
+                   trace_id=trace_id)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE,
                         headers=headers)
 
@@ -94,6 +103,20 @@ def http_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem(kind, str(exc.detail), headers=dict(exc.headers or {}))
 
 
+def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A busy or unreachable registry: 503 with Retry-After and a trace id, never a 500 (docs/security.md, Store
+    outage; RFC 9110 §15.6.4)."""
+    trace_id = new_trace_id()
+    log.warning("store unavailable on %s %s trace_id=%s: %s", request.method, request.url.path, trace_id, exc)
+    return problem("unavailable", "the registry could not be read or written in time; try again later",
+                   headers={"retry-after": RETRY_AFTER, "cache-control": "no-store"}, trace_id=trace_id)
+
+
+def too_large(scope: Scope, limit: int) -> JSONResponse:
+    """The 413 of every endpoint but /token (docs/security.md, Resource exhaustion; RFC 9110 §15.5.14)."""
+    return problem("too-large", too_large_detail(limit))
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem("server-error", "something unexpected went wrong; the operator can find it in the log")
@@ -122,6 +145,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(ProblemError, _own)
+    app.add_exception_handler(StoreUnavailable, store_unavailable)
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(Exception, _unexpected)
     drop_default_422(app)

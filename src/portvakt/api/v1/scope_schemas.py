@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from portvakt.domain.errors import Invalid
 from portvakt.domain.models import AccessState, IntegrationType, Scope, ScopeAccess, Visibility
 
-MAX_INT = 2**31 - 1
+MAX_INT = 2**31 - 1  # every integer of the API schemas: PostgreSQL INTEGER (docs/security.md, Input validation)
 SELF_CONTAINED: Final = "SELF_CONTAINED"  # the only token type portvakt issues (spec §3.4)
 
 

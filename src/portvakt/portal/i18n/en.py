@@ -28,6 +28,7 @@ MESSAGES: dict[str, str] = {
     "login.failed": "Wrong username or password.",
     "login.required": "Enter your username and password.",
     "login.no_roles": "Your account has no roles in the portal. Ask an administrator to give you one.",
+    "login.busy": "Many people are logging in right now. Wait {seconds} s and try again.",
     "login.locked.title": "Too many failed logins",
     "login.locked.text": "To protect the account, logging in is closed for a while. Try again in {seconds} seconds.",
     "login.expired": "The form had expired. Please try again.",
@@ -164,8 +165,8 @@ MESSAGES: dict[str, str] = {
                               "password in the SMS.",
     "pkcs12.sms": "Portvakt: The password of the PKCS#12 file for “{system}” (key {kid_start}…) is:\n{password}",
     "outbox.title": "SMS outbox (development)",
-    "outbox.intro": "Messages this process has sent, as a phone shows them. This page exists only in development "
-                    "and demo mode.",
+    "outbox.intro": ("Messages this process has sent to your mobile number, as a phone shows them. "
+                     "This page exists only in development and demo mode."),
     "outbox.empty": "No messages yet.",
     "outbox.to": "To {to}",
     "error.title": "Something went wrong",

@@ -28,6 +28,7 @@ MESSAGES: dict[str, str] = {
     "login.failed": "Feil brukernavn eller passord.",
     "login.required": "Skriv inn brukernavn og passord.",
     "login.no_roles": "Brukeren din har ingen roller i portalen. Be en administrator om å gi deg en rolle.",
+    "login.busy": "Mange logger inn akkurat nå. Vent {seconds} s og prøv igjen.",
     "login.locked.title": "For mange mislykkede innlogginger",
     "login.locked.text": "For å beskytte kontoen er innlogging stengt en stund. Prøv igjen om {seconds} sekunder.",
     "login.expired": "Skjemaet var utløpt. Prøv igjen.",
@@ -168,8 +169,8 @@ MESSAGES: dict[str, str] = {
                               "passordet på SMS.",
     "pkcs12.sms": "Portvakt: Passordet til PKCS#12-fila for «{system}» (nøkkel {kid_start}…) er:\n{password}",
     "outbox.title": "SMS-utboks (utvikling)",
-    "outbox.intro": "Meldinger denne prosessen har sendt, slik en mobil viser dem. Siden finnes bare i "
-                    "utviklings- og demomodus.",
+    "outbox.intro": ("Meldinger denne prosessen har sendt til ditt mobilnummer, slik en mobil viser dem. "
+                     "Siden finnes bare i utviklings- og demomodus."),
     "outbox.empty": "Ingen meldinger ennå.",
     "outbox.to": "Til {to}",
     "error.title": "Noe gikk galt",

@@ -19,7 +19,7 @@ from ..i18n import Translator
 from ..keyset import MAX_KEYS, KeyRefused, add_key, check_kid, read_public_key
 from ..usage import key_file_names
 from ..web import base, checked_form, field, state
-from .systems import SystemContext, load_system
+from .systems import SystemContext, load_system, vendor_backend
 
 log = logging.getLogger("portvakt.portal")
 CN_MAX = 64
@@ -41,7 +41,7 @@ def _done(request: Request, ctx: SystemContext, kid: str) -> Response:
 async def _register(request: Request, ctx: SystemContext, jwk: dict[str, object]) -> None:
     """Add the key; API refusals become KeyRefused with the API's readable message."""
     try:
-        await add_key(state(request).backend, ctx.system.client_id, ctx.keys, jwk)
+        await add_key(vendor_backend(request, ctx.who), ctx.system.client_id, ctx.keys, jwk)
     except PortalError as exc:
         if exc.kind == "unavailable":
             raise
@@ -50,22 +50,22 @@ async def _register(request: Request, ctx: SystemContext, jwk: dict[str, object]
 
 async def paste_form(request: Request) -> Response:
     """GET /systems/{id}/keys/paste."""
-    return _form(request, "key_paste.html", await load_system(request), pasted="")
+    return _form(request, "key_paste.html", await load_system(request))
 
 
 async def paste(request: Request) -> Response:
-    """POST: a pasted private key is refused here and never passed on (issue 5 §4a)."""
+    """POST: a pasted private key is refused here and never passed on, and no refusal echoes the pasted text
+    (docs/security.md, Pasted private key)."""
     _, form = await checked_form(request)
     ctx = await load_system(request)
     text = field(form, "public_key").strip()
     if not text:
-        return _form(request, "key_paste.html", ctx, status=400, error="paste.required", pasted="")
+        return _form(request, "key_paste.html", ctx, status=400, error="paste.required")
     try:
         key = read_public_key(text, private_message="paste.private", invalid_message="paste.invalid")
         await _register(request, ctx, key.jwk)
     except KeyRefused as exc:
-        shown = "" if exc.message == "paste.private" else text
-        return _form(request, "key_paste.html", ctx, status=400, error=exc.message, values=exc.values, pasted=shown)
+        return _form(request, "key_paste.html", ctx, status=400, error=exc.message, values=exc.values)
     log.info("portal: %s registered a pasted key %s on %s", ctx.who.person.username, key.kid, ctx.system.client_id)
     return _done(request, ctx, key.kid)
 

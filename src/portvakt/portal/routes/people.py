@@ -9,16 +9,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..errors import Busy, PortalError
 from ..i18n import LANGUAGES, is_language
 from ..models import Person
 from ..nav import entries_for
-from ..sessions import Session
+from ..sessions import Session, is_nonce, new_nonce
 from ..web import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
     PageError,
     base,
     checked_form,
+    checked_login_form,
     clear_session_cookie,
     field,
     fresh_roles,
@@ -39,31 +41,34 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _login_page(request: Request, session: Session, *, status: int = 200, error: str | None = None,
-                username: str = "", notice: str | None = None) -> Response:
-    """The login form; the session cookie is (re)sent so a fresh anonymous session sticks."""
+def _login_cookie(request: Request) -> tuple[str, str]:
+    """The cookie value and CSRF token of the login form: the session's, or else a nonce the server does not
+    store and its HMAC (docs/security.md, Session table flooding)."""
+    session = session_of(request)
+    if session is not None:
+        return session.sid, session.csrf
+    sent = request.cookies.get(SESSION_COOKIE)
+    nonce = sent if sent and is_nonce(sent) else new_nonce()
+    return nonce, state(request).sessions.login_token(nonce)
+
+
+def _login_page(request: Request, *, status: int = 200, error: str | None = None, username: str = "",
+                notice: str | None = None, values: dict[str, str] | None = None) -> Response:
+    """The login form; its cookie is (re)sent so the form's token stays valid for the next POST."""
+    cookie, csrf = _login_cookie(request)
     response = state(request).renderer.page(request, "login.html", status=status, error=error, username=username,
-                                            notice=notice)
-    set_cookie(request, response, SESSION_COOKIE, session.sid)
+                                            notice=notice, csrf=csrf, error_values=values or {})
+    set_cookie(request, response, SESSION_COOKIE, cookie)
     return response
 
 
-def _anonymous(request: Request) -> Session:
-    """The request's session, or a new anonymous one (it carries the login form's CSRF token)."""
-    session = session_of(request)
-    if session is None:
-        session = state(request).sessions.new(language_of(request))
-        request.scope["portal"]["session"] = session
-    return session
-
-
 async def login_form(request: Request) -> Response:
-    """GET /login: the form (a logged-in person goes to the overview)."""
-    session = _anonymous(request)
-    if session.person is not None:
+    """GET /login: the form, with no server-side session (a logged-in person goes to the overview)."""
+    session = session_of(request)
+    if session is not None and session.person is not None:
         return RedirectResponse(base(request) + "/", status_code=303)
     notice = "logout.done" if request.query_params.get("done") == "logout" else None
-    return _login_page(request, session, notice=notice)
+    return _login_page(request, notice=notice)
 
 
 def _locked(request: Request, seconds: int) -> Response:
@@ -74,31 +79,52 @@ def _locked(request: Request, seconds: int) -> Response:
     return response
 
 
-async def login(request: Request) -> Response:
-    """POST /login: throttled per username and address; a new session id on success (session fixation)."""
+def _busy(request: Request, username: str, seconds: int) -> Response:
+    """429 with Retry-After: the password checks are all taken; the form again (docs/security.md, Login flood)."""
+    response = _login_page(request, status=429, error="login.busy", username=username,
+                           values={"seconds": str(seconds)})
+    response.headers["retry-after"] = str(seconds)
+    return response
+
+
+async def _check(request: Request, username: str, password: str, ip: str) -> Person | None:
+    """The Altinn side's answer; an attempt it never checked (busy, down) is taken back from the counts."""
     portal = state(request)
-    session, form = await checked_form(request)
+    try:
+        return await portal.backend.login(username, password)
+    except PortalError:
+        portal.limiter.unchecked(username, ip)
+        raise
+
+
+async def login(request: Request) -> Response:
+    """POST /login: counted per username and address before the password is checked (docs/security.md, Login
+    brute force); a new session id on success (session fixation)."""
+    portal = state(request)
+    session, form = await checked_login_form(request)
     username, password = field(form, "username").strip(), field(form, "password")
     if not username or not password or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
-        return _login_page(request, session, status=400, error="login.required", username=username[:MAX_USERNAME])
+        return _login_page(request, status=400, error="login.required", username=username[:MAX_USERNAME])
     ip = _client_ip(request)
-    wait = portal.limiter.retry_after(username, ip)
+    wait = portal.limiter.admit(username, ip)
     if wait:
         log.warning("portal login refused while locked (username or address over the failure limit)")
         return _locked(request, wait)
-    person = await portal.backend.login(username, password)
+    try:
+        person = await _check(request, username, password, ip)
+    except Busy as exc:
+        return _busy(request, username, exc.retry_after)
     if person is None:
-        portal.limiter.failed(username, ip)
-        return _login_page(request, session, status=401, error="login.failed", username=username)
-    portal.limiter.succeeded(username)
+        return _login_page(request, status=401, error="login.failed", username=username)
+    portal.limiter.succeeded(username, ip)
     if not person.roles:
-        return _login_page(request, session, status=403, error="login.no_roles", username=username)
+        return _login_page(request, status=403, error="login.no_roles", username=username)
     return _logged_in(request, session, person)
 
 
-def _logged_in(request: Request, old: Session, person: Person) -> Response:
-    """Renew the session id, pick the organisation if there is only one, go on."""
-    session = state(request).sessions.renew(old, person)
+def _logged_in(request: Request, old: Session | None, person: Person) -> Response:
+    """A new session with a fresh id, the organisation picked if there is only one, go on."""
+    session = state(request).sessions.start(person, language_of(request), old)
     session.roles_checked_at = time.monotonic()
     orgs = person.organisations()
     if len(orgs) == 1:

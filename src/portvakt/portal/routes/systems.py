@@ -51,6 +51,11 @@ class SystemForm:
     refused: str | None = None
 
 
+def vendor_backend(request: Request, who: Acting) -> Backend:
+    """The API as the vendor the person acts for: its systems are its own, never the operator's supplied ones."""
+    return state(request).backend.acting(who.orgno, who.person.username)
+
+
 async def scope_choices(backend: Backend, vendor: str) -> ScopeChoices:
     """GET /scopes/access/for_consumer and the delegable public scopes, at the same time."""
     access, delegable = await asyncio.gather(backend.usable_scopes(vendor), backend.delegable_scopes())
@@ -62,7 +67,7 @@ async def scope_choices(backend: Backend, vendor: str) -> ScopeChoices:
 async def systems(request: Request) -> Response:
     """GET /systems: the vendor's virksomhetssystemer with the state of their keys, and its scopes."""
     who = await acting(request, ROLE)
-    backend = state(request).backend
+    backend = vendor_backend(request, who)
     found, choices = await asyncio.gather(backend.systems(who.orgno), scope_choices(backend, who.orgno))
     limit = asyncio.Semaphore(KEY_LOOKUPS)
 
@@ -78,7 +83,8 @@ async def systems(request: Request) -> Response:
 
 async def new_system_form(request: Request) -> Response:
     """GET /systems/new: name, description and the scopes on offer."""
-    choices = await scope_choices(state(request).backend, (await acting(request, ROLE)).orgno)
+    who = await acting(request, ROLE)
+    choices = await scope_choices(vendor_backend(request, who), who.orgno)
     return state(request).renderer.page(request, "system_new.html", form=SystemForm(), choices=choices)
 
 
@@ -98,7 +104,7 @@ async def create_system(request: Request) -> Response:
     """POST /systems/new: POST /api/v1/clients as the design note, then to the new system's page."""
     _, posted = await checked_form(request)
     who = await acting(request, ROLE)
-    backend = state(request).backend
+    backend = vendor_backend(request, who)
     choices = await scope_choices(backend, who.orgno)
     form = SystemForm(" ".join(form_field(posted, "client_name").split()), form_field(posted, "description").strip(),
                       list(dict.fromkeys(posted.get("scopes", []))))
@@ -134,7 +140,7 @@ class SystemContext:
 async def load_system(request: Request) -> SystemContext:
     """The vendor's system named in the path, and its keys; a 404 page for anyone else's."""
     who = await acting(request, ROLE)
-    backend = state(request).backend
+    backend = vendor_backend(request, who)
     client_id = request.path_params["client_id"]
     try:
         found = await backend.system(who.orgno, client_id)

@@ -6,6 +6,7 @@ import itertools
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from datetime import datetime
 from typing import Any
@@ -14,9 +15,10 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL, Engine
 
+from portvakt.domain.errors import StoreUnavailable
 from portvakt.domain.ports import Clock
 
-from .engine import SQLITE_BUSY_TIMEOUT_MS, normalise_url
+from .engine import BUSY_TIMEOUT_SECONDS, normalise_url, secure_sqlite_file
 
 # One statement decides: a new key inserts; a key whose stored entry has expired is taken over; else no row.
 # `expires` is whole epoch seconds: an entry has expired once it is <= now.
@@ -27,6 +29,7 @@ _INSERT = ("INSERT INTO used_grants (key, expires) VALUES ({p}, {p}) ON CONFLICT
 _PURGE_ALL = "DELETE FROM used_grants WHERE expires <= {p}"
 _PURGE_SLICE = "DELETE FROM used_grants WHERE key >= {p} AND key < {p} AND expires <= {p}"
 _PURGE_LAST = "DELETE FROM used_grants WHERE key >= {p} AND expires <= {p}"
+_SLACK = 0.01  # a wait for the lock shorter than this leaves the busy timeout as it is (no extra PRAGMA)
 
 
 def expiry_seconds(value: datetime) -> int:
@@ -52,24 +55,35 @@ class _Sqlite:
     now_sql = "CAST(strftime('%s', 'now') AS INTEGER)"  # whole seconds, rounded down
     purge_slices = 16
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, busy_timeout: float) -> None:
         self._path = path
+        self._busy_ms = self._set_ms = max(1, int(busy_timeout * 1000))
         self._conn: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+        secure_sqlite_file(self._path)
+        conn = sqlite3.connect(self._path, timeout=self._busy_ms / 1000, isolation_level=None,
                                check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        self._set_ms = self._busy_ms
         return conn
 
-    def execute(self, sql: str, params: tuple[Any, ...]) -> int:
-        """Run one statement (sqlite3 caches it prepared) and return its rowcount."""
-        conn = self._conn
-        if conn is None:
-            conn = self._conn = self._connect()
-        return conn.execute(sql, params).rowcount
+    def execute(self, sql: str, params: tuple[Any, ...], left: float | None = None) -> int:
+        """Run one statement (sqlite3 caches it prepared) and return its rowcount; wait for a busy database
+        only `left` seconds when given (what remains of the caller's budget)."""
+        try:
+            conn = self._conn
+            if conn is None:
+                conn = self._conn = self._connect()
+            want = self._busy_ms if left is None else max(1, min(self._busy_ms, int(left * 1000)))
+            if want != self._set_ms:
+                conn.execute(f"PRAGMA busy_timeout = {want}")
+                self._set_ms = want
+            return conn.execute(sql, params).rowcount
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"the replay store is unavailable: {exc}") from exc
 
     def close(self) -> None:
         """Close the connection (the next statement reopens it)."""
@@ -101,13 +115,16 @@ class _Postgres:
             self._conn = psycopg.connect(self._conninfo, autocommit=True, prepare_threshold=0)
         return self._conn.execute(sql, params, prepare=True).rowcount
 
-    def execute(self, sql: str, params: tuple[Any, ...]) -> int:
+    def execute(self, sql: str, params: tuple[Any, ...], left: float | None = None) -> int:
         """Run one statement; if the connection dropped, reconnect and retry once (fails closed)."""
         try:
-            return self._execute(sql, params)
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            self.close()
-            return self._execute(sql, params)
+            try:
+                return self._execute(sql, params)
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                self.close()
+                return self._execute(sql, params)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise StoreUnavailable(f"the replay store is unavailable: {type(exc).__name__}") from exc
 
     def close(self) -> None:
         """Close the connection (the next statement reopens it)."""
@@ -120,12 +137,12 @@ class _Postgres:
         self._conn = None
 
 
-def _backend(url: URL) -> _Sqlite | _Postgres:
+def _backend(url: URL, busy_timeout: float) -> _Sqlite | _Postgres:
     if url.get_backend_name() == "postgresql":
         return _Postgres(url)
     if not url.database or url.database == ":memory:":
         raise ValueError("the SQLite replay cache needs a database file shared by all workers")
-    return _Sqlite(url.database)
+    return _Sqlite(url.database, busy_timeout)
 
 
 def purge_plan(placeholder: str, slices: int) -> list[tuple[str, tuple[bytes, ...]]]:
@@ -147,9 +164,11 @@ class SqlReplayCache:
     else by the database's own wall clock.
     """
 
-    def __init__(self, engine_or_url: Engine | URL | str, *, clock: Clock | None = None) -> None:
+    def __init__(self, engine_or_url: Engine | URL | str, *, clock: Clock | None = None,
+                 busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         url = normalise_url(engine_or_url.url if isinstance(engine_or_url, Engine) else engine_or_url)
-        self._backend = _backend(url)
+        self._backend = _backend(url, busy_timeout)
+        self._wait = busy_timeout
         p = self._backend.placeholder
         self._insert = _INSERT.format(p=p, now=p if clock is not None else self._backend.now_sql)
         self._purges = purge_plan(p, self._backend.purge_slices)
@@ -173,16 +192,27 @@ class SqlReplayCache:
             params: tuple[Any, ...] = (key, self._expiry(expires))
         else:
             params = (key, self._expiry(expires), now_seconds(self._clock.now()))
-        with self._lock:
-            return self._backend.execute(self._insert, params) == 1
+        return self._run(self._insert, params) == 1
+
+    def _run(self, sql: str, params: tuple[Any, ...]) -> int:
+        """One statement under the connection's lock, all of it within the busy timeout: a caller queued behind
+        a statement that waits on a locked database gets only the rest of its budget (docs/security.md, Store
+        outage)."""
+        start = time.monotonic()
+        if not self._lock.acquire(timeout=self._wait):
+            raise StoreUnavailable("the replay store is busy")
+        try:
+            waited = time.monotonic() - start
+            return self._backend.execute(sql, params, self._wait - waited if waited > _SLACK else None)
+        finally:
+            self._lock.release()
 
     def purge(self, now: datetime) -> int:
         """Forget keys that expired at or before `now` (whole seconds); returns how many."""
         cutoff = now_seconds(now)
         removed = 0
-        for sql, bounds in self._purges:
-            with self._lock:  # released between slices: first_use gets its turn
-                removed += self._backend.execute(sql, (*bounds, cutoff))
+        for sql, bounds in self._purges:  # the lock is released between slices: first_use gets its turn
+            removed += self._run(sql, (*bounds, cutoff))
         return removed
 
     def close(self) -> None:

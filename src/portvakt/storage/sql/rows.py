@@ -35,7 +35,7 @@ _CLIENT_SCALARS = (
 )
 _SCOPE_SCALARS = (
     "prefix", "subscope", "owner_orgno", "description", "long_description", "at_max_age",
-    "accessible_for_all", "delegation_source", "active", "created", "last_updated",
+    "accessible_for_all", "delegation_source", "active", "created", "last_updated", "platform_only",
 )
 _SIGNING_KEY_FIELDS = ("kid", "public_jwk", "created", "activated", "retired", "delete_after")
 _AUDIT_FIELDS = ("seq", "at", "actor_orgno", "actor_client_id", "actor_person", "action", "entity_kind",

@@ -94,6 +94,7 @@ scopes = sa.Table(
     sa.Column("accessible_for_all", sa.Boolean(), nullable=False),
     sa.Column("delegation_source", sa.Text(), nullable=True),
     sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("platform_only", sa.Boolean(), nullable=False, server_default=sa.false()),
     _ts("created"),
     _ts("last_updated"),
     sa.Index("ix_scopes_owner_orgno", "owner_orgno", "name"),

@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, Connection
 
 from portvakt.domain.models import Change
 
-from .engine import READ_ONLY, make_engine
+from .engine import BUSY_TIMEOUT_SECONDS, READ_ONLY, make_engine, unavailable_on_driver_error
 from .migrate import upgrade
 from .schema import changes
 from .uow import SqlUnitOfWork
@@ -23,12 +23,13 @@ STORE_LOCK = 0x706F7274  # "port"
 
 
 class SqlStore:
-    """A transactional Store over SQLAlchemy; `migrate=True` brings the schema to head first."""
+    """A transactional Store over SQLAlchemy; `migrate=True` brings the schema to head first. A database that
+    stays busy or unreachable for `busy_timeout` seconds raises StoreUnavailable (docs/security.md, Store outage)."""
 
-    def __init__(self, url: str | URL, *, migrate: bool = False) -> None:
+    def __init__(self, url: str | URL, *, migrate: bool = False, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         if migrate:
             upgrade(url)
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, busy_timeout=busy_timeout)
         self._read_options: dict[str, Any] = (
             {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
             if self.engine.dialect.name == "postgresql" else {READ_ONLY: True})
@@ -36,7 +37,7 @@ class SqlStore:
     @contextmanager
     def begin(self) -> Iterator[SqlUnitOfWork]:
         """One transaction: commit when the block ends normally, roll back on an exception."""
-        with self.engine.begin() as conn:
+        with unavailable_on_driver_error(), self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(STORE_LOCK)))
             yield SqlUnitOfWork(conn)
@@ -51,7 +52,7 @@ class SqlStore:
     def _read(self) -> Iterator[Connection]:
         """A connection whose transaction is read-only: deferred on SQLite, REPEATABLE READ, READ ONLY on
         PostgreSQL (one snapshot for the whole unit of work); it is rolled back when the block ends."""
-        with self.engine.connect() as conn:
+        with unavailable_on_driver_error(), self.engine.connect() as conn:
             yield conn.execution_options(**self._read_options)
 
     def changes_since(self, seq: int) -> Sequence[Change]:
@@ -69,7 +70,7 @@ class SqlStore:
         """Delete feed entries recorded before `before`, always keeping the newest (last_change_seq holds)."""
         newest = sa.select(sa.func.max(changes.c.seq)).scalar_subquery()
         stmt = sa.delete(changes).where(changes.c.at < before, changes.c.seq < newest)
-        with self.engine.begin() as conn:
+        with unavailable_on_driver_error(), self.engine.begin() as conn:
             return conn.execute(stmt).rowcount
 
     def close(self) -> None:

@@ -1,0 +1,1 @@
+"""Regression tests on the wire, one file per threat (docs/security.md)."""
