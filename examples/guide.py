@@ -92,7 +92,7 @@ class Guide:
         return done.stdout
 
     def token(self, actor: Actor, scope: str, consumer_org: str | None = None) -> str:
-        """An access token for the actor's client (spec §1.4 JWT grant)."""
+        """An access token for the actor's client (docs/protocol.md §1.4 JWT grant)."""
         signer = GrantSigner(actor.client_id, actor.key, actor.key.kid, self.issuer)
         body = fetch_token(signer, scope, token_endpoint=self.issuer + "token", consumer_org=consumer_org,
                            client=self.http)
@@ -145,7 +145,7 @@ def provider_publishes(g: Guide, brreg: Actor) -> str:
 
 
 def vendor_registers(g: Guide, vendor: Actor, system_key: PrivateKeyHandle) -> str:
-    """Guide step 2: the vendor's own client, with the provider's scope and its own key (spec §3.2)."""
+    """Guide step 2: the vendor's own client, with the provider's scope and its own key (docs/protocol.md §3.2)."""
     client = g.call(vendor, "POST", g.issuer + "api/v1/clients", DCR_WRITE, 201, json={
         "client_name": "Regnskapssystemet", "description": "The vendor's system for accounting firms",
         "integration_type": "maskinporten", "application_type": "web", "scopes": [RAPPORTERINGSPLIKTIG],
@@ -158,7 +158,8 @@ def vendor_registers(g: Guide, vendor: Actor, system_key: PrivateKeyHandle) -> s
 
 
 def consumer_delegates(g: Guide, consumer: Actor) -> str:
-    """Guide step 3: the accounting firm finds the scheme and delegates it to the vendor (spec §4.1 step 5)."""
+    """Guide step 3: the accounting firm finds the scheme and delegates it to the vendor (docs/protocol.md §4.1 step
+    5)."""
     found = g.call(consumer, "GET", g.altinn + "accessmanagement/api/v1/maskinporten/schemes", DELEGATIONS_WRITE,
                    200, params={"q": "reelle"})
     scheme = next(s for s in found if RAPPORTERINGSPLIKTIG in s["scopes"])
@@ -169,7 +170,7 @@ def consumer_delegates(g: Guide, consumer: Actor) -> str:
 
 
 def vendor_calls_api(g: Guide, system: Actor, api: str) -> dict[str, Any]:
-    """Guide step 4: a token on behalf of the consumer (spec §4.2), then the API call with it."""
+    """Guide step 4: a token on behalf of the consumer (docs/protocol.md §4.2), then the API call with it."""
     token = g.token(system, RAPPORTERINGSPLIKTIG, consumer_org=CONSUMER[0])
     resp = g.http.get(f"{api}/reelle/rapporteringspliktig/{CONSUMER[0]}", headers={"authorization": f"Bearer {token}"})
     if resp.status_code != 200:

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class TokenSettings(BaseModel):
-    """Token endpoint rules (spec §1.3, §2.3)."""
+    """Token endpoint rules (docs/protocol.md §1.3, §2.3)."""
 
     default_access_token_lifetime: int = Field(120, ge=1, description="seconds, when the client sets none")
     max_access_token_lifetime: int = Field(7200, ge=1, description="hard upper bound for any token")
@@ -37,7 +37,7 @@ class SigningSettings(BaseModel):
 
 
 class AltinnSettings(BaseModel):
-    """Where the token service asks about delegations (spec §4.2), and what the Altinn side trusts."""
+    """Where the token service asks about delegations (docs/protocol.md §4.2), and what the Altinn side trusts."""
 
     url: str | None = Field(None, description="a remote Altinn side's base URL; default: this server's own registry")
     token_issuer: str | None = Field(
@@ -48,7 +48,7 @@ class AltinnSettings(BaseModel):
 
 
 class PortalSettings(BaseModel):
-    """The web portal (issue 5): the APIs it calls with its own client, its cookies and login limits."""
+    """The web portal: the APIs it calls with its own client, its cookies and login limits."""
 
     api_url: str | None = Field(None, description="base URL serving /token and /api/v1; default: this server")
     altinn_url: str | None = Field(None, description="base URL of the Altinn side; default: api_url")
@@ -77,7 +77,7 @@ ALL_ROLES: tuple[Role, ...] = ("token", "altinn", "portal")
 
 
 class SmsSettings(BaseModel):
-    """The SMS gateway (issue 5 §5): the dev outbox, or an HTTP provider that takes a JSON POST."""
+    """The SMS gateway (decision P9): the dev outbox, or an HTTP provider that takes a JSON POST."""
 
     provider: Literal["outbox", "http"] = Field("outbox", description="outbox: in memory, on /portal/dev/sms")
     url: str | None = Field(None, description="the HTTP provider's endpoint (provider http)")

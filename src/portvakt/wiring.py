@@ -118,7 +118,7 @@ def provision_portal_client(settings: Settings, store: Store, now: datetime) -> 
 
 def delegation_lookup(settings: Settings, store: Store, catalog: Catalog, issuer: AccessTokenIssuer,
                       clock: Clock) -> tuple[DelegationLookup, bool]:
-    """Spec §4.2 step 4: the registry in this database (its answers cached until the change feed says
+    """docs/protocol.md §4.2 step 4: the registry in this database (its answers cached until the change feed says
     otherwise), or a remote Altinn side asked over HTTP with a delegations.admin token of the operator's own.
     The flag says the lookup may wait on the network."""
     url = settings.altinn.url

@@ -1,4 +1,4 @@
-"""Use-cases of delegations (spec §4.1 step 5, §4.2 step 4): each rule, history, audit and change feed."""
+"""Use-cases of delegations (docs/protocol.md §4.1 step 5, §4.2 step 4): each rule, history, audit and change feed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""HttpDelegationLookup against httpx.MockTransport: caching, TTLs, fail-closed and no leaked token (spec §4.2)."""
+"""HttpDelegationLookup against httpx.MockTransport: caching, TTLs, fail-closed and no leaked token (docs/protocol.md
+§4.2)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class FakeClock:
 
 
 def entry(scope: str = DELEGABLE, consumer: str = CONSUMER, supplier: str = VENDOR) -> dict[str, Any]:
-    """One lookup entry in the shape of spec §4.2."""
+    """One lookup entry in the shape of docs/protocol.md §4.2."""
     return {"consumer_org": consumer, "supplier_org": supplier, "delegation_scheme_Id": "s-1",
             "scopes": [scope], "created": "2024-01-15T12:00:00Z", "resourceid": "s-1"}
 

@@ -1,4 +1,4 @@
-"""LocalDelegationLookup (spec §4.2 step 4): the same database, no cache, fail closed."""
+"""LocalDelegationLookup (docs/protocol.md §4.2 step 4): the same database, no cache, fail closed."""
 
 from __future__ import annotations
 

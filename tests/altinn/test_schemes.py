@@ -1,4 +1,4 @@
-"""Use-cases of delegation schemes (spec §4.1 step 2): each rule, the audit trail and the change feed."""
+"""Use-cases of delegation schemes (docs/protocol.md §4.1 step 2): each rule, the audit trail and the change feed."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_texts_are_stripped_ordered_and_duplicates_of_scopes_dropped(store: Memo
 
 @pytest.mark.parametrize("scope", ["brreg:test/read", "idporten:dcr.read", "brreg:nope", "nocolon"])
 def test_scope_must_be_own_and_delegable(store: MemoryStore, clock: FixedClock, scope: str) -> None:
-    """Spec §4.1: the owner's own scopes that have a delegation_source; the error names the scope."""
+    """docs/protocol.md §4.1: the owner's own scopes that have a delegation_source; the error names the scope."""
     refused(store, clock, Invalid, "scopes", scope, scopes=(DELEGABLE, scope))
 
 

@@ -1,7 +1,7 @@
-"""The guide's scenario on real `portvakt serve` processes (issue 4): one process, and the token service and
-the Altinn side as two processes talking over HTTP on 127.0.0.1 (spec §4.2 lookup, RFC 7517 /jwk).
+"""The guide's scenario on real `portvakt serve` processes: one process, and the token service and
+the Altinn side as two processes talking over HTTP on 127.0.0.1 (docs/protocol.md §4.2 lookup, RFC 7517 /jwk).
 
-Each refusal of spec §4.2 is checked on the wire here too: own org as consumer_org, no access, a revoked
+Each refusal of docs/protocol.md §4.2 is checked on the wire here too: own org as consumer_org, no access, a revoked
 delegation (at once with the local registry, within the cache time with the remote one) and, with two
 processes, the Altinn side down while tokens without consumer_org keep working.
 """
@@ -101,7 +101,8 @@ def test_the_guide_then_every_refusal_on_the_wire(setup: Setup) -> None:
 
 
 def assert_refused_within(seconds: float, g: guide.Guide, outcome: guide.Outcome) -> None:
-    """Spec §4.2 step 4 (issue 4): a revoked delegation stops new tokens at once, or within the cache time."""
+    """docs/protocol.md §4.2 step 4: a revoked delegation stops new tokens at once, or within the cache
+    time."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and still_delegated(g, outcome):
         time.sleep(0.2)
@@ -121,7 +122,7 @@ def still_delegated(g: guide.Guide, outcome: guide.Outcome) -> bool:
 
 
 def assert_altinn_down_fails_closed(altinn: Server, g: guide.Guide, outcome: guide.Outcome) -> None:
-    """Spec §4.2 / decision A: unreachable Altinn side → 503 temporarily_unavailable (MP-290), no token;
+    """docs/protocol.md §4.2 / decision A: unreachable Altinn side → 503 temporarily_unavailable (MP-290), no token;
     a request without consumer_org is not affected."""
     altinn.stop()
     time.sleep(NEGATIVE_CACHE + 0.2)

@@ -1,4 +1,4 @@
-"""`portvakt serve --only portal` against a remote token service and Altinn side (issue 5 part 1): the portal
+"""`portvakt serve --only portal` against a remote token service and Altinn side (decision P11): the portal
 process has no database of its own settings' making and reaches everything over HTTP on 127.0.0.1."""
 
 from __future__ import annotations

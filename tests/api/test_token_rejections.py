@@ -1,4 +1,4 @@
-"""One test on the wire per rejection branch of POST /token (spec §8), with the exact error and MP code."""
+"""One test on the wire per rejection branch of POST /token (docs/protocol.md §7), with the exact error and MP code."""
 
 from __future__ import annotations
 

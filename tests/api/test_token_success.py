@@ -1,4 +1,4 @@
-"""Successful tokens (spec §1.4, §2.1-§2.5), verified by an independent library (PyJWT) against /jwk."""
+"""Successful tokens (docs/protocol.md §1.4, §2.1-§2.5), verified by an independent library (PyJWT) against /jwk."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Issue 5 §6 in Chromium: the demo customer's access manager revokes the demo delegation and delegates again
+"""The access manager's pages in Chromium: the demo customer's access manager revokes the demo delegation and
+delegates again
 (seeing the vendor's name before confirming), proven on the wire with the vendor's demo client; the demo API
 provider admin grants an organisation access to a scope and revokes it. A screenshot of every page.
 
@@ -47,7 +48,7 @@ def refused_with(live: LiveServer, scope: str, consumer_org: str | None = None) 
 
 
 def delegated_to_vendor(live: LiveServer) -> dict[str, Any]:
-    """A token on behalf of the customer, through the delegation (spec §4.2)."""
+    """A token on behalf of the customer, through the delegation (docs/protocol.md §4.2)."""
     claims = vendor_token(live, DELEGATED_SCOPE, CONSUMER)
     assert claims["consumer"]["ID"] == f"0192:{CONSUMER}" and claims["supplier"]["ID"] == f"0192:{VENDOR}"
     assert claims["scope"] == DELEGATED_SCOPE

@@ -1,4 +1,4 @@
-"""Issue 5 "done when", in Chromium: each of the three key ways walked end to end as a person would, then a
+"""In Chromium: each of the three key ways walked end to end as a person would, then a
 real token from /token with the resulting private key; no secret in a log or a database row; and the portal
 used from the keyboard and in English.
 

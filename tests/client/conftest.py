@@ -1,4 +1,4 @@
-"""A server-made PKCS#12 registered on an altinn_virksys client of the test world (issue 5 §4c, §7)."""
+"""A server-made PKCS#12 registered on an altinn_virksys client of the test world (decisions P8, P12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A server-made PKCS#12 gets a real token (issue 5 §4c, §7): library and CLI against the in-process server."""
+"""A server-made PKCS#12 gets a real token (decisions P8, P12): library and CLI against the in-process server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""portvakt.client.load_private_key: PEM or PKCS#12, decided by content (issue 5 §7)."""
+"""portvakt.client.load_private_key: PEM or PKCS#12, decided by content (decision P12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Server-made PKCS#12 (issue 5 §4c): AES-256 really used, password rules, loading and its errors."""
+"""Server-made PKCS#12 (decision P8): AES-256 really used, password rules, loading and its errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""CachedDelegationLookup (spec §4.2 step 4) and ObservedStore: answers stay until the change feed says otherwise."""
+"""CachedDelegationLookup (docs/protocol.md §4.2 step 4) and ObservedStore: answers stay until the change feed says
+otherwise."""
 
 from __future__ import annotations
 

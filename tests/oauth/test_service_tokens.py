@@ -1,4 +1,5 @@
-"""ServiceTokenSource: the token service's own delegations.admin token for a remote Altinn side (spec §4.2)."""
+"""ServiceTokenSource: the token service's own delegations.admin token for a remote Altinn side (docs/protocol.md
+§4.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The rules of people (issue 5): usernames, mobile numbers, names, roles per registered organisation, audit."""
+"""The rules of people: usernames, mobile numbers, names, roles per registered organisation, audit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The API provider admin's pages (issue 5 §6, spec §3.4): the organisation's scopes and schemes, who has
+"""The API provider admin's pages (decision P1, docs/protocol.md §3.4): the organisation's scopes and schemes, who has
 access to a scope (with names), granting after seeing the organisation's name, revoking after a confirmation."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The access manager's pages (issue 5 §6, spec §4.1 step 5): delegate a scheme to a vendor after seeing its
+"""The access manager's pages (decision P1, docs/protocol.md §4.1 step 5): delegate a scheme to a vendor after seeing
+its
 name, list the delegations (history on request, and those made to the org), revoke after a confirmation."""
 
 from __future__ import annotations

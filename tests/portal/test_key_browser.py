@@ -1,4 +1,4 @@
-"""Way 2 (issue 5 §4b), the server side: only a public JWK with its RFC 7638 kid is accepted, after the
+"""Way 2 (decision P7), the server side: only a public JWK with its RFC 7638 kid is accepted, after the
 person confirms they kept the private key; the page and its script say the private key stays in the browser."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Way 1 (issue 5 §4a): paste a public key as PEM or JWK; a private key is refused by the portal with an
+"""Way 1 (decision P10): paste a public key as PEM or JWK; a private key is refused by the portal with an
 explanation and never passed on; at most 5 keys; expired keys are not renewed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Way 3 (issue 5 §4c): a server-made AES-256 PKCS#12; the password goes by SMS to the person's mobile,
+"""Way 3 (decision P8): a server-made AES-256 PKCS#12; the password goes by SMS to the person's mobile,
 the file is released only if the SMS went out and the key was registered; no secret in a log."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The development SMS outbox page (issue 5 §5): on only in dev/demo mode, shows messages as a phone would."""
+"""The development SMS outbox page (decision P9): on only in dev/demo mode, shows messages as a phone would."""
 
 from __future__ import annotations
 

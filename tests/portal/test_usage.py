@@ -1,4 +1,4 @@
-"""The ready `portvakt token` command and portvakt.client snippet on a system page (issue 5 §7)."""
+"""The ready `portvakt token` command and portvakt.client snippet on a system page (decision P12)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ def org(orgno: str) -> dict[str, str]:
 
 
 def claims(**over: Any) -> dict[str, Any]:
-    """Maskinporten-shaped access-token claims (spec §2.2) at NOW; None removes a claim."""
+    """Maskinporten-shaped access-token claims (docs/protocol.md §2.2) at NOW; None removes a claim."""
     c: dict[str, Any] = {"iss": ISSUER, "client_amr": "private_key_jwt", "token_type": "Bearer",
                          "client_id": "vendor-client", "aud": "unspecified", "consumer": org(VENDOR),
                          "scope": "brreg:test/read brreg:test/open", "iat": NOW, "exp": NOW + 120,

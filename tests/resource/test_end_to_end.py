@@ -1,4 +1,4 @@
-"""A real portvakt token, validated against the real /jwk of an in-process server (spec §2.1-§2.5)."""
+"""A real portvakt token, validated against the real /jwk of an in-process server (docs/protocol.md §2.1-§2.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""JwksCache: cached, refreshed on unknown kid and age, rate-limited, and the issuer-down branches (spec §2.5)."""
+"""JwksCache: cached, refreshed on unknown kid and age, rate-limited, and the issuer-down branches (docs/protocol.md
+§2.5)."""
 
 from __future__ import annotations
 

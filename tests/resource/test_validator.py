@@ -1,4 +1,5 @@
-"""TokenValidator: one test per rejection branch, and the AccessToken it returns (spec §2.2, RFC 7519 §7.2)."""
+"""TokenValidator: one test per rejection branch, and the AccessToken it returns (docs/protocol.md §2.2, RFC 7519
+§7.2)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ def server_signed(world: World, claims: dict[str, Any], alg: str = "RS256") -> s
 
 
 def access_claims(world: World, orgno: str, *scopes: str, **over: Any) -> dict[str, Any]:
-    """Spec §2.2 access-token claims for consumer `orgno`; `over` replaces or (with None) removes claims."""
+    """docs/protocol.md §2.2 access-token claims for consumer `orgno`; `over` replaces or (with None) removes claims."""
     now = int(world.clock.now().timestamp())
     claims: dict[str, Any] = {"iss": ISSUER, "client_amr": "private_key_jwt", "token_type": "Bearer",
                               "client_id": f"admin-{orgno}", "aud": "unspecified",

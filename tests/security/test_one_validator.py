@@ -46,7 +46,7 @@ class Deployment:
         self.key = PrivateKeyHandle.from_pem(active.encrypted_private_key, key_encryption_key(settings))
 
     def sign(self, alg: str = "RS256", **over: Any) -> str:
-        """Claims as the token service makes them (spec §2.2), changed by `over` (None removes a claim)."""
+        """Claims as the token service makes them (docs/protocol.md §2.2), changed by `over` (None removes a claim)."""
         now = _now()
         claims: dict[str, Any] = {
             "iss": self.token.url, "client_amr": "private_key_jwt", "token_type": "Bearer", "client_id": "c1",

@@ -1,4 +1,4 @@
-"""The HTTP SMS provider (issue 5 §5): template, auth, 2xx = sent, every failure is SmsFailed without the text."""
+"""The HTTP SMS provider (decision P9): template, auth, 2xx = sent, every failure is SmsFailed without the text."""
 
 from __future__ import annotations
 

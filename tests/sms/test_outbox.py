@@ -1,4 +1,4 @@
-"""The development outbox (issue 5 §5): in memory only, newest first, failures on demand, no text in logs."""
+"""The development outbox (decision P9): in memory only, newest first, failures on demand, no text in logs."""
 
 from __future__ import annotations
 

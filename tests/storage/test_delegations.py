@@ -1,4 +1,5 @@
-"""Contract: delegation schemes and delegations (spec §4.1), and the token-time check has_delegation (§4.2)."""
+"""Contract: delegation schemes and delegations (docs/protocol.md §4.1), and the token-time check has_delegation
+(§4.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Contract: prefixes listed by owner, and delegation sources (spec §3.4) kept by name with unique issuers."""
+"""Contract: prefixes listed by owner, and delegation sources (docs/protocol.md §3.4) kept by name with unique
+issuers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The delegation lookup against a remote Altinn side's lookup endpoint (spec §4.2), cached briefly, fail closed."""
+"""The delegation lookup against a remote Altinn side's lookup endpoint (docs/protocol.md §4.2), cached briefly, fail
+closed."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ class HttpDelegationLookup:
         self._lock = threading.Lock()
 
     def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
-        """Spec §4.2 step 4: the cached answer while fresh, else ask the Altinn side."""
+        """docs/protocol.md §4.2 step 4: the cached answer while fresh, else ask the Altinn side."""
         key = (consumer_orgno, supplier_orgno, scope)
         with self._lock:
             hit = self._cache.get(key)
@@ -76,7 +77,7 @@ class HttpDelegationLookup:
             self._cache[key] = (answer, now + ttl)
 
     def _ask(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
-        """One lookup call (spec §4.2 "Altinn lookup endpoint")."""
+        """One lookup call (docs/protocol.md §4.2 "Altinn lookup endpoint")."""
         try:
             token = self._token_source()
         except Exception as exc:  # noqa: BLE001 - the token source is the caller's code: any failure = cannot ask
@@ -95,7 +96,7 @@ class HttpDelegationLookup:
         return self._read(resp, consumer_orgno, supplier_orgno, scope)
 
     def _read(self, resp: httpx.Response, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
-        """Non-empty array with an entry for this pair naming the scope ⇒ delegated (spec §4.2)."""
+        """Non-empty array with an entry for this pair naming the scope ⇒ delegated (docs/protocol.md §4.2)."""
         if resp.status_code in (401, 403):
             raise self._unavailable(
                 f"{self.url} refused the lookup token (HTTP {resp.status_code}): the token must carry "

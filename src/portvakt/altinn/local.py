@@ -1,4 +1,4 @@
-"""The delegation lookup on the same database as the Altinn side (spec §4.2 step 4), without a cache."""
+"""The delegation lookup on the same database as the Altinn side (docs/protocol.md §4.2 step 4), without a cache."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class LocalDelegationLookup:
         self._store = store
 
     def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
-        """Spec §4.2 step 4; DelegationUnavailable if the store cannot be read (fail closed)."""
+        """docs/protocol.md §4.2 step 4; DelegationUnavailable if the store cannot be read (fail closed)."""
         try:
             with self._store.read() as uow:
                 return uow.has_delegation(consumer_orgno, supplier_orgno, scope)

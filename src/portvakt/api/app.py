@@ -66,7 +66,7 @@ class FastPath:
 
 
 def create_app(rt: Runtime, *, altinn: bool = True) -> FastPath:
-    """Wire the routes to one runtime; `altinn` also serves the Altinn side on the same store (spec §4)."""
+    """Wire the routes to one runtime; `altinn` also serves the Altinn side on the same store (docs/protocol.md §4)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,7 +100,8 @@ def create_app(rt: Runtime, *, altinn: bool = True) -> FastPath:
 
 def create_altinn_service(store: Store, clock: Clock, tokens: TokenGate, *, limits: LimitSettings | None = None,
                           docs: bool = False) -> BodyLimit:
-    """The Altinn side as a process of its own (`serve --only altinn`), with /healthz (spec §4), behind the body
+    """The Altinn side as a process of its own (`serve --only altinn`), with /healthz (docs/protocol.md §4), behind
+    the body
     limit (docs/security.md, Resource exhaustion)."""
     app = create_altinn_app(store, clock, tokens, docs=docs)
     app.add_route("/healthz", _health, methods=["GET"])

@@ -47,7 +47,7 @@ def _gate(request: Request) -> TokenGate:
 
 
 def caller_of(token: AccessToken) -> Caller:
-    """The token's consumer (spec §3.1); a supplier's token is refused (policy.own_token)."""
+    """The token's consumer (docs/protocol.md §3.1); a supplier's token is refused (policy.own_token)."""
     if not is_valid_orgno(token.consumer):
         raise InvalidToken("the access token names no valid organisation (mod-11)")
     own_token(token.supplier)

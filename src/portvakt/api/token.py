@@ -1,4 +1,4 @@
-"""POST /token: the form in, the token service, the JSON out (RFC 6749 §3.2, §5.1, spec §1.4).
+"""POST /token: the form in, the token service, the JSON out (RFC 6749 §3.2, §5.1, docs/protocol.md §1.4).
 
 This is the hot path, so it is a bare ASGI app mounted in front of the framework's middleware and
 router: one body read, one parse, one call into the token service, one JSON serialization. The body's size

@@ -1,4 +1,5 @@
-"""GET /.well-known/oauth-authorization-server (RFC 8414, spec §2.4) and GET /jwk (spec §2.5)."""
+"""GET /.well-known/oauth-authorization-server (RFC 8414, docs/protocol.md §2.4) and GET /jwk (docs/protocol.md
+§2.5)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ METADATA_MAX_AGE = 3600
 
 
 def metadata(issuer: str) -> dict[str, object]:
-    """The fields Maskinporten publishes (spec §2.4); RFC 9396 §10 lists the supported details types."""
+    """The fields Maskinporten publishes (docs/protocol.md §2.4); RFC 9396 §10 lists the supported details types."""
     return {
         "issuer": issuer,
         "token_endpoint": f"{issuer}token",

@@ -1,4 +1,5 @@
-"""Admin commands of the Altinn side on the configured database: delegation schemes and delegations (spec §4.1)."""
+"""Admin commands of the Altinn side on the configured database: delegation schemes and delegations (docs/protocol.md
+§4.1)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from portvakt.domain.orgno import require_orgno
 
 from .common import err, open_store, print_json, readable_errors
 
-scheme_app = typer.Typer(help="Delegation schemes (Altinn side, spec §4.1 step 2).", no_args_is_help=True)
-delegation_app = typer.Typer(help="Delegations from consumers to suppliers (spec §4.1 step 5).",
+scheme_app = typer.Typer(help="Delegation schemes (Altinn side, docs/protocol.md §4.1 step 2).", no_args_is_help=True)
+delegation_app = typer.Typer(help="Delegations from consumers to suppliers (docs/protocol.md §4.1 step 5).",
                              no_args_is_help=True)
 OPERATOR = Actor.operator()
 Org = Annotated[str, typer.Option(help="organisation number")]

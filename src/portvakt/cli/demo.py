@@ -61,7 +61,7 @@ def _scopes(uow: UnitOfWork, delegation_source: str, now: datetime) -> None:
 
 
 def _delegation(uow: UnitOfWork, now: datetime) -> None:
-    """Spec §4.1 steps 2 and 5: Brreg's scheme, and the customer delegating it to the vendor."""
+    """docs/protocol.md §4.1 steps 2 and 5: Brreg's scheme, and the customer delegating it to the vendor."""
     scheme = create_scheme(uow, PROVIDER[0], list(DELEGATED_SCOPES), SCHEME_TITLE, SCHEME_DESCRIPTION, DEMO, now)
     delegate(uow, CONSUMER[0], VENDOR[0], scheme.scheme_id, DEMO, now)
 

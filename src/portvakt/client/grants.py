@@ -1,4 +1,4 @@
-"""Sign JWT grants (spec §1.2-§1.3) and exchange them at the token endpoint (spec §1.1)."""
+"""Sign JWT grants (docs/protocol.md §1.2-§1.3) and exchange them at the token endpoint (docs/protocol.md §1.1)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ ADMIN_SCOPES = {
 
 
 def bootstrap_operator(uow: UnitOfWork, orgno: str, name: str, now: datetime) -> bool:
-    """Create what is missing (idempotent); spec §3.1: admin scopes are granted by the operator."""
+    """Create what is missing (idempotent); docs/protocol.md §3.1: admin scopes are granted by the operator."""
     actor = Actor.operator("init")
     changed = False
     if uow.get_org(orgno) is None:
@@ -52,9 +52,9 @@ def _ensure_private_scopes(uow: UnitOfWork, prefix: str, wanted: dict[str, str],
 
 
 ALTINN_SCOPES = {
-    SCHEMES_WRITE: "Manage the organisation's delegation schemes (Altinn side, spec §4.1 step 2)",
+    SCHEMES_WRITE: "Manage the organisation's delegation schemes (Altinn side, docs/protocol.md §4.1 step 2)",
     DELEGATIONS_WRITE: "Delegate the organisation's access to suppliers, and see delegations made to it",
-    DELEGATIONS_ADMIN: "Look up any delegation (the token service's check, spec §4.2)",
+    DELEGATIONS_ADMIN: "Look up any delegation (the token service's check, docs/protocol.md §4.2)",
     PORTAL: "The Altinn portal acts for the organisation a signed-in person represents",
 }
 
@@ -71,7 +71,7 @@ def bootstrap_altinn(uow: UnitOfWork, orgno: str, now: datetime, *, source_name:
 
 
 def ensure_delegation_source(uow: UnitOfWork, name: str, issuer: str, now: datetime) -> bool:
-    """Register or update a delegation source (spec §3.4 /delegationsources); False if unchanged."""
+    """Register or update a delegation source (docs/protocol.md §3.4 /delegationsources); False if unchanged."""
     before = uow.get_delegation_source(name)
     if not name.strip() or not issuer.startswith(("https://", "http://")):
         raise Invalid("a delegation source needs a name and an http(s) issuer URL", field="delegation_source")

@@ -1,4 +1,4 @@
-"""Use-cases for clients and their key sets (spec §3.2, §3.3)."""
+"""Use-cases for clients and their key sets (docs/protocol.md §3.2, §3.3)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,14 @@ from .policy import DCR_MODIFY, DCR_READ, DCR_SUPPLIER, DCR_WRITE, Caller
 from .ports import UnitOfWork
 
 WEB = "web"
-#: Spec §3.2 "allowed combination": every integration type we serve allows exactly this.
+#: docs/protocol.md §3.2 "allowed combination": every integration type we serve allows exactly this.
 ALLOWED_COMBINATION = f"application_type={WEB}, token_endpoint_auth_method={PRIVATE_KEY_JWT}, " \
                       f"grant_types=[{JWT_BEARER}]"
 
 
 @dataclass(frozen=True, slots=True)
 class ClientFields:
-    """The fields of a client its owner chooses (spec §3.2 client model, less the server-set ones)."""
+    """The fields of a client its owner chooses (docs/protocol.md §3.2 client model, less the server-set ones)."""
 
     client_name: str
     integration_type: IntegrationType
@@ -55,7 +55,7 @@ def fields_of(client: Client) -> ClientFields:
 
 
 def _combination(f: ClientFields) -> tuple[str, ...]:
-    """Spec §3.2 allowed combination (fixed for altinn_virksys, design note); returns normalised grants."""
+    """docs/protocol.md §3.2 allowed combination (fixed for altinn_virksys, design note); returns normalised grants."""
     grants = tuple(JWT_BEARER if g == JWT_BEARER_SHORT else g for g in f.grant_types)
     rule = f"integration_type {f.integration_type} allows only {ALLOWED_COMBINATION}"
     if f.integration_type is IntegrationType.ALTINN_VIRKSYS:
@@ -72,7 +72,7 @@ def _combination(f: ClientFields) -> tuple[str, ...]:
 
 
 def _validated(f: ClientFields) -> ClientFields:
-    """Spec §3.2 rules that need no store: name, combination, lifetime; scopes de-duplicated."""
+    """docs/protocol.md §3.2 rules that need no store: name, combination, lifetime; scopes de-duplicated."""
     if not f.client_name.strip():
         raise Invalid("client_name must not be empty", field="client_name")
     grants = _combination(f)
@@ -84,7 +84,7 @@ def _validated(f: ClientFields) -> ClientFields:
 
 def check_client_scopes(uow: UnitOfWork, client_orgno: str, integration_type: IntegrationType,
                         scopes: Sequence[str], actor: Actor) -> None:
-    """Spec §3.2: each scope exists, is active, allowed for the integration type, and usable by the client's
+    """docs/protocol.md §3.2: each scope exists, is active, allowed for the integration type, and usable by the client's
     own org (never lent by a supplier); a platform scope only from the operator (platform.require_operator_for)."""
     for name in scopes:
         s = uow.get_scope(name)
@@ -105,7 +105,7 @@ def new_client(uow: UnitOfWork, *, client_name: str, client_orgno: str, integrat
                grant_types: Sequence[str] = (JWT_BEARER,),
                token_endpoint_auth_method: str = PRIVATE_KEY_JWT, application_type: str = WEB,
                client_uri: str | None = None) -> Client:
-    """Create a client (spec §3.2 allowed combination for Maskinporten-type clients)."""
+    """Create a client (docs/protocol.md §3.2 allowed combination for Maskinporten-type clients)."""
     require_org(uow, client_orgno, "client_orgno")
     if supplier_orgno is not None:
         require_org(uow, supplier_orgno, "supplier_orgno")
@@ -125,13 +125,13 @@ def new_client(uow: UnitOfWork, *, client_name: str, client_orgno: str, integrat
 
 
 def _require_active(client: Client) -> None:
-    """Spec §3.2 "Inaktive entiteter": a deactivated client is history; it is not changed any more."""
+    """docs/protocol.md §3.2 "Inaktive entiteter": a deactivated client is history; it is not changed any more."""
     if not client.active:
         raise Conflict(f"client {client.client_id} is deactivated; deactivated clients cannot be changed")
 
 
 def change_client(uow: UnitOfWork, before: Client, fields: ClientFields, actor: Actor, now: datetime) -> Client:
-    """Spec §3.2 PUT: integration_type is immutable; added scopes must be accessible, kept ones stay."""
+    """docs/protocol.md §3.2 PUT: integration_type is immutable; added scopes must be accessible, kept ones stay."""
     _require_active(before)
     if fields.integration_type is not before.integration_type:
         raise Invalid(f"integration_type cannot change (it is {before.integration_type})",
@@ -152,7 +152,7 @@ def change_client(uow: UnitOfWork, before: Client, fields: ClientFields, actor: 
 
 
 def deactivate_client(uow: UnitOfWork, before: Client, actor: Actor, now: datetime) -> Client:
-    """Spec §3.2 DELETE: deactivate (never delete); idempotent; the token service refuses it (MP-100)."""
+    """docs/protocol.md §3.2 DELETE: deactivate (never delete); idempotent; the token service refuses it (MP-100)."""
     if not before.active:
         return before
     after = replace(before, active=False, last_updated=now)
@@ -165,7 +165,7 @@ def deactivate_client(uow: UnitOfWork, before: Client, actor: Actor, now: dateti
 def list_visible_clients(uow: UnitOfWork, caller: Caller, *, client_orgno: str | None,
                          integration_type: IntegrationType | None, include_inactive: bool,
                          after: str | None, limit: int) -> list[Client]:
-    """Spec §3.1: the caller's own clients (dcr.read/modify/write) and those it supplies (dcr.supplier),
+    """docs/protocol.md §3.1: the caller's own clients (dcr.read/modify/write) and those it supplies (dcr.supplier),
     sorted by client_id after `after`; at most `limit`."""
     def page(orgno: str | None, supplier: str | None) -> Sequence[Client]:
         """One keyset page of the store's list, by owner and/or supplier."""
@@ -183,7 +183,7 @@ def list_visible_clients(uow: UnitOfWork, caller: Caller, *, client_orgno: str |
 
 def replace_client_keys(uow: UnitOfWork, client_id: str, jwks: Sequence[tuple[str, dict[str, object]]],
                         actor: Actor, now: datetime) -> Client:
-    """Spec §3.3: replace the whole set (≤ 5 keys, unique kids); each key expires a year after posting;
+    """docs/protocol.md §3.3: replace the whole set (≤ 5 keys, unique kids); each key expires a year after posting;
     a key posted again keeps its `created` and is renewed."""
     client = uow.get_client(client_id)
     if client is None:
@@ -211,7 +211,7 @@ def _first_posted(client: Client, kid: str, jwk: dict[str, object], now: datetim
 
 
 def key_set_times(client: Client) -> tuple[datetime | None, datetime | None]:
-    """Spec §3.3 set-level (created, last_updated): first registration of a current key, and last POST."""
+    """docs/protocol.md §3.3 set-level (created, last_updated): first registration of a current key, and last POST."""
     if not client.keys:
         return None, None
     created = min(k.created for k in client.keys)

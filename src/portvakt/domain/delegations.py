@@ -1,4 +1,4 @@
-"""Use-cases of the Altinn side: delegation schemes and delegations (spec §4.1 steps 2 and 5).
+"""Use-cases of the Altinn side: delegation schemes and delegations (docs/protocol.md §4.1 steps 2 and 5).
 
 Each use-case runs inside the caller's unit of work and records its audit event and change-feed
 entry there (kinds and keys: domain/changes.py). Delegations are recorded under DELEGATION_KIND with
@@ -31,7 +31,7 @@ MAX_DESCRIPTION = 4000
 
 
 def check_texts(texts: Mapping[str, str], field: str, limit: int, *, nb_required: bool) -> dict[str, str]:
-    """Texts in nb/nn/en (spec §4.1 step 2 title/description); nb is required where any text is."""
+    """Texts in nb/nn/en (docs/protocol.md §4.1 step 2 title/description); nb is required where any text is."""
     found: dict[str, str] = {}
     for lang, text in texts.items():
         if lang not in LANGUAGES:
@@ -47,7 +47,7 @@ def check_texts(texts: Mapping[str, str], field: str, limit: int, *, nb_required
 
 
 def check_scheme_scopes(uow: UnitOfWork, owner_orgno: str, scopes: Iterable[str]) -> tuple[str, ...]:
-    """Spec §4.1: a scheme names one or more of the owner's active scopes that have a delegation_source."""
+    """docs/protocol.md §4.1: a scheme names one or more of the owner's active scopes that have a delegation_source."""
     names = tuple(dict.fromkeys(scopes))
     if not names or len(names) > MAX_SCOPES:
         raise Invalid(f"a delegation scheme names 1 to {MAX_SCOPES} scopes", field="scopes")
@@ -60,14 +60,14 @@ def check_scheme_scopes(uow: UnitOfWork, owner_orgno: str, scopes: Iterable[str]
         if scope is None or scope.owner_orgno != owner_orgno or not scope.active:
             raise Invalid(f"{name} is not an active scope of {owner_orgno}", field="scopes")
         if not scope.delegation_source:
-            raise Invalid(f"{name} has no delegation_source, so it cannot be delegated (spec §4.1 step 1)",
+            raise Invalid(f"{name} has no delegation_source, so it cannot be delegated (docs/protocol.md §4.1 step 1)",
                           field="scopes")
     return names
 
 
 def create_scheme(uow: UnitOfWork, owner_orgno: str, scopes: Iterable[str], title: Mapping[str, str],
                   description: Mapping[str, str], actor: Actor, now: datetime) -> DelegationScheme:
-    """Spec §4.1 step 2: an API provider creates a delegation scheme naming its own delegable scopes."""
+    """docs/protocol.md §4.1 step 2: an API provider creates a delegation scheme naming its own delegable scopes."""
     require_org(uow, owner_orgno, "owner_org")
     scheme = DelegationScheme(scheme_id=str(uuid.uuid4()), owner_orgno=owner_orgno,
                               scopes=check_scheme_scopes(uow, owner_orgno, scopes),
@@ -106,7 +106,7 @@ def update_scheme(uow: UnitOfWork, scheme_id: str, owner_orgno: str | None, scop
 
 def deactivate_scheme(uow: UnitOfWork, scheme_id: str, owner_orgno: str | None, actor: Actor,
                       now: datetime) -> DelegationScheme:
-    """Deactivate a scheme: its delegations stop counting at once (spec §4.2 step 4); idempotent."""
+    """Deactivate a scheme: its delegations stop counting at once (docs/protocol.md §4.2 step 4); idempotent."""
     before = owned_scheme(uow, scheme_id, owner_orgno)
     if not before.active:
         return before
@@ -125,7 +125,7 @@ def _by(actor: Actor) -> str | None:
 
 def delegate(uow: UnitOfWork, consumer_orgno: str, supplier_orgno: str, scheme_id: str, actor: Actor,
              now: datetime) -> tuple[Delegation, bool]:
-    """Spec §4.1 step 5: a consumer gives an active scheme to a supplier; (delegation, newly created).
+    """docs/protocol.md §4.1 step 5: a consumer gives an active scheme to a supplier; (delegation, newly created).
 
     Idempotent: an active delegation of the same scheme to the same supplier is returned unchanged.
     """
@@ -151,7 +151,8 @@ def delegate(uow: UnitOfWork, consumer_orgno: str, supplier_orgno: str, scheme_i
 
 def revoke_delegation(uow: UnitOfWork, delegation_id: str, consumer_orgno: str | None, actor: Actor,
                       now: datetime) -> Delegation:
-    """The consumer revokes (None: the operator); the row stays as history; idempotent (spec §4.2 step 4)."""
+    """The consumer revokes (None: the operator); the row stays as history; idempotent (docs/protocol.md §4.2 step
+    4)."""
     before = uow.get_delegation(delegation_id)
     if before is None or (consumer_orgno is not None and before.consumer_orgno != consumer_orgno):
         raise NotFound(f"no delegation {delegation_id}")
@@ -169,7 +170,7 @@ def revoke_delegation(uow: UnitOfWork, delegation_id: str, consumer_orgno: str |
 
 def delegations_between(uow: UnitOfWork, consumer_orgno: str, supplier_orgno: str,
                         scope: str) -> list[tuple[Delegation, DelegationScheme]]:
-    """Spec §4.2 lookup: active delegations consumer→supplier of active schemes naming the scope."""
+    """docs/protocol.md §4.2 lookup: active delegations consumer→supplier of active schemes naming the scope."""
     found: list[tuple[Delegation, DelegationScheme]] = []
     for d in uow.list_delegations(consumer_orgno=consumer_orgno, supplier_orgno=supplier_orgno):
         scheme = uow.get_scheme(d.scheme_id)

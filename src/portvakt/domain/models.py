@@ -1,4 +1,4 @@
-"""The entities of spec §3: organisations, clients, client keys, scopes, scope access, audit events."""
+"""The entities of docs/protocol.md §3: organisations, clients, client keys, scopes, scope access, audit events."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ DEFAULT_ACCESS_TOKEN_LIFETIME = 120
 
 
 class IntegrationType(StrEnum):
-    """Client integration types (spec §3.2; `altinn_virksys` from the design note)."""
+    """Client integration types (docs/protocol.md §3.2; `altinn_virksys` from the design note)."""
 
     MASKINPORTEN = "maskinporten"
     ALTINN_VIRKSYS = "altinn_virksys"
 
 
 class Visibility(StrEnum):
-    """Scope visibility (spec §3.4)."""
+    """Scope visibility (docs/protocol.md §3.4)."""
 
     PUBLIC = "PUBLIC"
     PRIVATE = "PRIVATE"
@@ -31,7 +31,7 @@ class Visibility(StrEnum):
 
 
 class AccessState(StrEnum):
-    """State of a consumer's access to a scope (spec §3.4 ACL entry)."""
+    """State of a consumer's access to a scope (docs/protocol.md §3.4 ACL entry)."""
 
     REQUESTED = "REQUESTED"
     APPROVED = "APPROVED"
@@ -49,7 +49,7 @@ class Organisation:
 
 @dataclass(frozen=True, slots=True)
 class ClientKey:
-    """One public key of a client's JWK set; expires a year after it was posted (spec §3.3)."""
+    """One public key of a client's JWK set; expires a year after it was posted (docs/protocol.md §3.3)."""
 
     kid: str
     jwk: dict[str, Any]
@@ -63,7 +63,7 @@ class ClientKey:
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    """A client registration (spec §3.2 client model)."""
+    """A client registration (docs/protocol.md §3.2 client model)."""
 
     client_id: str
     client_name: str
@@ -92,7 +92,7 @@ class Client:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """An API scope `prefix:subscope` owned by an API provider (spec §3.4 scope model)."""
+    """An API scope `prefix:subscope` owned by an API provider (docs/protocol.md §3.4 scope model)."""
 
     prefix: str
     subscope: str
@@ -112,7 +112,7 @@ class Scope:
 
     @property
     def name(self) -> str:
-        """`prefix:subscope` (spec §3.4 grammar)."""
+        """`prefix:subscope` (docs/protocol.md §3.4 grammar)."""
         return f"{self.prefix}:{self.subscope}"
 
     def allows(self, integration_type: str) -> bool:
@@ -122,7 +122,7 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class ScopeAccess:
-    """A consumer's entry on a scope's access list (spec §3.4 ACL)."""
+    """A consumer's entry on a scope's access list (docs/protocol.md §3.4 ACL)."""
 
     scope: str
     consumer_orgno: str
@@ -173,7 +173,7 @@ class SigningKey:
 
 @dataclass(frozen=True, slots=True)
 class DelegationSource:
-    """A delegation source (spec §3.4 `/delegationsources`): its name and issuer, e.g. Altinn's URL."""
+    """A delegation source (docs/protocol.md §3.4 `/delegationsources`): its name and issuer, e.g. Altinn's URL."""
 
     name: str
     issuer: str
@@ -183,7 +183,7 @@ class DelegationSource:
 
 @dataclass(frozen=True, slots=True)
 class DelegationScheme:
-    """An API provider's delegable API (Altinn "delegeringsoppsett", spec §4.1 step 2): names its scopes."""
+    """An API provider's delegable API (Altinn "delegeringsoppsett", docs/protocol.md §4.1 step 2): names its scopes."""
 
     scheme_id: str
     owner_orgno: str
@@ -197,7 +197,7 @@ class DelegationScheme:
 
 @dataclass(frozen=True, slots=True)
 class Delegation:
-    """A consumer gives a scheme to a supplier (spec §4.1 step 5); revoking keeps the row (history)."""
+    """A consumer gives a scheme to a supplier (docs/protocol.md §4.1 step 5); revoking keeps the row (history)."""
 
     delegation_id: str
     consumer_orgno: str
@@ -215,7 +215,7 @@ class Delegation:
 
 
 class PortalRole(StrEnum):
-    """What a person may do in the portal for an organisation (issue 5: people and their roles)."""
+    """What a person may do in the portal for an organisation (people and their roles)."""
 
     INTEGRATION_RESPONSIBLE = "integration_responsible"
     ACCESS_MANAGER = "access_manager"

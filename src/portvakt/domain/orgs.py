@@ -38,7 +38,7 @@ def require_org(uow: UnitOfWork, orgno: str, field: str = "orgno") -> Organisati
 
 
 def assign_prefix(uow: UnitOfWork, prefix: str, orgno: str, actor: Actor, now: datetime) -> None:
-    """Give an API provider a scope prefix (spec §3.4: assigned by the operator)."""
+    """Give an API provider a scope prefix (docs/protocol.md §3.4: assigned by the operator)."""
     if not PREFIX.match(prefix):
         raise Invalid("prefix must be lower-case letters, digits, '-' or '_'", field="prefix")
     require_org(uow, orgno)

@@ -1,6 +1,6 @@
 """Use-cases for people: portal accounts with a password hash, a mobile number and roles per organisation.
 
-Issue 5: "Accounts have argon2-hashed passwords, a name, a mobile number, and roles per organisation:
+"Accounts have argon2-hashed passwords, a name, a mobile number, and roles per organisation:
 integration responsible, access manager (may delegate), and API provider admin." The password itself
 never leaves these functions: it is checked against the policy, handed to the PasswordHasher, and dropped.
 """

@@ -1,4 +1,4 @@
-"""Who may see and change what through the self-service API (spec §3.1 scope table).
+"""Who may see and change what through the self-service API (docs/protocol.md §3.1 scope table).
 
 No organisation ever sees another organisation's data: where a refusal would reveal that
 something exists, the answer is NotFound, not Forbidden.
@@ -43,7 +43,7 @@ class Caller:
 
 def own_token(supplier_orgno: str | None) -> None:
     """docs/security.md, Delegated token on the admin API: a token a supplier holds for an organisation
-    (spec §2.2 `supplier`) never acts as that organisation on /api/v1 or the Altinn side (§4.1 step 5)."""
+    (docs/protocol.md §2.2 `supplier`) never acts as that organisation on /api/v1 or the Altinn side (§4.1 step 5)."""
     if supplier_orgno is not None:
         raise Forbidden("the admin API accepts only an organisation's own token, not one a supplier holds for it")
 
@@ -56,7 +56,7 @@ def require_portal(caller: Caller, portal_clients: frozenset[str]) -> None:
 
 
 def acting_for(caller: Caller, orgno: str | None, person: str | None, portal_clients: frozenset[str]) -> Caller:
-    """The portal acts for the organisation a signed-in person represents (issue 5).
+    """The portal acts for the organisation a signed-in person represents.
 
     Only the portal's own client may name them (require_portal); the portal has checked the person's role for
     that organisation before it asks, and the server trusts it to (the portal is the operator's own client).
@@ -96,7 +96,7 @@ def can_change_client(caller: Caller, client: Client) -> bool:
 
 
 def can_deactivate_client(caller: Caller, client: Client) -> bool:
-    """Who may change it, and the client's own org also when a supplier manages it (spec §3.2 DELETE)."""
+    """Who may change it, and the client's own org also when a supplier manages it (docs/protocol.md §3.2 DELETE)."""
     owner = client.client_orgno == caller.orgno and caller.has(DCR_MODIFY, DCR_WRITE)
     return owner or can_change_client(caller, client)
 
@@ -123,7 +123,7 @@ def changeable_client(caller: Caller, client: Client | None, client_id: str, *, 
 
 def owner_for_new_client(caller: Caller, client_orgno: str | None) -> tuple[str, str | None]:
     """(client_orgno, supplier_orgno) of a new client: own org with dcr.write; another org's with
-    dcr.supplier, which makes the caller the supplier (spec §3.2 ownership)."""
+    dcr.supplier, which makes the caller the supplier (docs/protocol.md §3.2 ownership)."""
     if client_orgno is None or client_orgno == caller.orgno:
         if caller.has(DCR_WRITE):
             return caller.orgno, None
@@ -134,7 +134,7 @@ def owner_for_new_client(caller: Caller, client_orgno: str | None) -> tuple[str,
 
 
 def own_scope(caller: Caller, scope: Scope | None, name: str) -> Scope:
-    """Spec §3.4: scopes.write manages the own org's scopes only; another org's scope is NotFound."""
+    """docs/protocol.md §3.4: scopes.write manages the own org's scopes only; another org's scope is NotFound."""
     require(caller, SCOPES_WRITE)
     if scope is None or scope.owner_orgno != caller.orgno:
         raise NotFound(f"no scope {name}")
@@ -142,7 +142,7 @@ def own_scope(caller: Caller, scope: Scope | None, name: str) -> Scope:
 
 
 def require_own_prefix(caller: Caller, prefix: str, prefix_owner: str | None) -> None:
-    """Spec §3.4: new scopes only under a prefix the operator assigned to the caller's org."""
+    """docs/protocol.md §3.4: new scopes only under a prefix the operator assigned to the caller's org."""
     require(caller, SCOPES_WRITE)
     if prefix_owner != caller.orgno:
         raise Forbidden(f"the prefix {prefix} is not assigned to your organisation; "

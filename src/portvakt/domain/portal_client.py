@@ -1,4 +1,4 @@
-"""The portal's own client (issue 5): an operator-owned maskinporten client whose token acts for people's orgs.
+"""The portal's own client: an operator-owned maskinporten client whose token acts for people's orgs.
 
 The portal never touches the database: it calls the self-service API and the Altinn side with this client's
 token, sending Portvakt-Acting-For and Portvakt-Person (policy.acting_for) for the signed-in person.
@@ -27,7 +27,7 @@ PORTAL_CLIENT_DESCRIPTION = "The web portal: acts for the organisation a signed-
 PORTAL_CLIENT_SCOPES = (DCR_WRITE, DCR_SUPPLIER, SCOPES_WRITE, PORTAL, DELEGATIONS_WRITE, SCHEMES_WRITE)
 #: RFC 7518 §6.2.2, §6.3.2, §6.4: members only a private or symmetric JWK has.
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-#: Re-post the key (renewing its one-year expiry, spec §3.3) when less than this is left.
+#: Re-post the key (renewing its one-year expiry, docs/protocol.md §3.3) when less than this is left.
 RENEW_BEFORE = timedelta(days=30)
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -43,7 +43,7 @@ def _public_kid(public_jwk: Mapping[str, Any]) -> str:
 
 
 def _create(uow: UnitOfWork, operator_orgno: str, client_id: str, actor: Actor, now: datetime) -> Client:
-    """The client with the portal scopes (the operator owns them all, so it may use them, spec §3.2)."""
+    """The client with the portal scopes (the operator owns them all, so it may use them, docs/protocol.md §3.2)."""
     require_org(uow, operator_orgno, "operator_orgno")
     check_client_scopes(uow, operator_orgno, IntegrationType.MASKINPORTEN, PORTAL_CLIENT_SCOPES, actor)
     client = Client(client_id=client_id, client_name=PORTAL_CLIENT_NAME, client_orgno=operator_orgno,

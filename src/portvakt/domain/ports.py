@@ -92,7 +92,7 @@ class UnitOfWork(Protocol):
         """(prefix, owner_orgno) pairs, sorted by prefix; all owners when owner_orgno is None."""
         ...
 
-    # delegation sources (spec §3.4, §4.1)
+    # delegation sources (docs/protocol.md §3.4, §4.1)
     def get_delegation_source(self, name: str) -> DelegationSource | None: ...
     def put_delegation_source(self, source: DelegationSource) -> None: ...
     def list_delegation_sources(self) -> Sequence[DelegationSource]: ...
@@ -102,7 +102,7 @@ class UnitOfWork(Protocol):
     def put_signing_key(self, key: SigningKey) -> None: ...
     def delete_signing_key(self, kid: str) -> None: ...
 
-    # the Altinn side: delegation schemes and delegations (spec §4)
+    # the Altinn side: delegation schemes and delegations (docs/protocol.md §4)
     def get_scheme(self, scheme_id: str) -> DelegationScheme | None: ...
     def put_scheme(self, scheme: DelegationScheme) -> None: ...
     def list_schemes(self, *, owner_orgno: str | None = None, scope: str | None = None,
@@ -116,10 +116,11 @@ class UnitOfWork(Protocol):
         """Sorted by (created, delegation_id); revoked ones only when asked."""
         ...
     def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
-        """Spec §4.2 step 4: an active delegation from consumer to supplier of an active scheme naming scope."""
+        """docs/protocol.md §4.2 step 4: an active delegation from consumer to supplier of an active scheme naming
+        scope."""
         ...
 
-    # people: portal accounts and their roles per organisation (issue 5)
+    # people: portal accounts and their roles per organisation
     def get_person(self, username: str) -> Person | None: ...
     def put_person(self, person: Person) -> None: ...
     def list_people(self, orgno: str | None = None) -> Sequence[Person]:
@@ -156,7 +157,7 @@ class Store(Protocol):
 
 
 class ReplayCache(Protocol):
-    """Single-use grants (spec §1.3 jti): remembers a key until it expires, across restarts and workers."""
+    """Single-use grants (docs/protocol.md §1.3 jti): remembers a key until it expires, across restarts and workers."""
 
     def first_use(self, key: bytes, expires: datetime) -> bool:
         """Record the key; True when it was not seen before (or had expired), False on a replay."""

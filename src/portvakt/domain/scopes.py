@@ -1,4 +1,4 @@
-"""Use-cases for scopes (APIs) and their access lists (spec §3.4)."""
+"""Use-cases for scopes (APIs) and their access lists (docs/protocol.md §3.4)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ SUBSCOPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,127}$")
 
 
 def split_scope_name(name: str) -> tuple[str, str]:
-    """Spec §3.4 grammar: scope ::= prefix ':' subscope."""
+    """docs/protocol.md §3.4 grammar: scope ::= prefix ':' subscope."""
     prefix, sep, subscope = name.partition(":")
     if not sep or not PREFIX.fullmatch(prefix) or not SUBSCOPE.fullmatch(subscope):
         raise Invalid(f"scope name must be prefix:subscope, got {name[:100]!r}", field="scope")
@@ -25,7 +25,7 @@ def split_scope_name(name: str) -> tuple[str, str]:
 
 
 def put_scope(uow: UnitOfWork, scope: Scope, actor: Actor, now: datetime, *, create: bool) -> Scope:
-    """Create or update a scope; the prefix must belong to the owner (spec §3.4)."""
+    """Create or update a scope; the prefix must belong to the owner (docs/protocol.md §3.4)."""
     split_scope_name(scope.name)
     require_org(uow, scope.owner_orgno, "owner_orgno")
     if uow.get_prefix_owner(scope.prefix) != scope.owner_orgno:
@@ -69,7 +69,7 @@ def set_access(uow: UnitOfWork, scope_name: str, consumer_orgno: str, state: Acc
 
 
 def scope_name(prefix: str, subscope: str) -> str:
-    """Spec §3.4 grammar, checked part by part so the error names the offending field."""
+    """docs/protocol.md §3.4 grammar, checked part by part so the error names the offending field."""
     if not PREFIX.fullmatch(prefix):
         raise Invalid("prefix must be 1-64 lower-case letters, digits, '-' or '_'", field="prefix")
     if not SUBSCOPE.fullmatch(subscope):
@@ -79,14 +79,14 @@ def scope_name(prefix: str, subscope: str) -> str:
 
 
 def require_delegation_source(uow: UnitOfWork, issuer: str | None) -> None:
-    """Spec §3.4: `delegation_source` is the issuer of a registered delegation source (or unset)."""
+    """docs/protocol.md §3.4: `delegation_source` is the issuer of a registered delegation source (or unset)."""
     if issuer is not None and issuer not in {s.issuer for s in uow.list_delegation_sources()}:
         raise Invalid(f"delegation_source {issuer[:100]!r} is not the issuer of a registered delegation source "
                       "(GET /api/v1/delegationsources lists them)", field="delegation_source")
 
 
 def deactivate_scope(uow: UnitOfWork, name: str, actor: Actor, now: datetime) -> Scope:
-    """Spec §3.4 DELETE /scopes: deactivate (kept for audit, access list retained); idempotent."""
+    """docs/protocol.md §3.4 DELETE /scopes: deactivate (kept for audit, access list retained); idempotent."""
     before = uow.get_scope(name)
     if before is None:
         raise NotFound(f"no scope {name}")
@@ -101,7 +101,7 @@ def deactivate_scope(uow: UnitOfWork, name: str, actor: Actor, now: datetime) ->
 
 def revoke_access(uow: UnitOfWork, scope_name: str, consumer_orgno: str, actor: Actor,
                   now: datetime) -> ScopeAccess:
-    """Spec §3.4 DELETE /scopes/access: the entry stays on the access list as DENIED; idempotent."""
+    """docs/protocol.md §3.4 DELETE /scopes/access: the entry stays on the access list as DENIED; idempotent."""
     require_org(uow, consumer_orgno, "consumer_orgno")
     current = uow.get_access(scope_name, consumer_orgno)
     if current is None:
@@ -117,7 +117,7 @@ def revoke_access(uow: UnitOfWork, scope_name: str, consumer_orgno: str, actor: 
 
 def public_scopes(uow: UnitOfWork, *, accessible_for_all: bool | None = None,
                   integration_type: str | None = None, include_inactive: bool = False) -> list[Scope]:
-    """Spec §3.4 GET /scopes/all: the PUBLIC scopes, filtered."""
+    """docs/protocol.md §3.4 GET /scopes/all: the PUBLIC scopes, filtered."""
     return [s for s in uow.list_scopes(include_inactive=include_inactive)
             if s.visibility is Visibility.PUBLIC
             and (accessible_for_all is None or s.accessible_for_all == accessible_for_all)
@@ -126,7 +126,7 @@ def public_scopes(uow: UnitOfWork, *, accessible_for_all: bool | None = None,
 
 def usable_scopes(uow: UnitOfWork, orgno: str, *, integration_type: str | None = None,
                   include_inactive: bool = False) -> list[ScopeAccess]:
-    """Spec §3.4 GET /scopes/access/all: APPROVED access, own scopes and PUBLIC accessible_for_all scopes.
+    """docs/protocol.md §3.4 GET /scopes/access/all: APPROVED access, own scopes and PUBLIC accessible_for_all scopes.
 
     The last two have no access-list entry; they are answered as APPROVED entries dated like the scope.
     """

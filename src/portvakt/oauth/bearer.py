@@ -19,7 +19,7 @@ from portvakt.resource.validator import KeySource, TokenValidator
 
 from .keyring import Keyring
 
-#: What this server signs with (spec §2.1): its own APIs accept nothing else.
+#: What this server signs with (docs/protocol.md §2.1): its own APIs accept nothing else.
 OWN_ALGORITHMS = ("RS256",)
 LEEWAY = 10
 

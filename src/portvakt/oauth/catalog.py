@@ -67,7 +67,7 @@ class Catalog:
         return self._scopes.get(name, lambda: self._load_scope(name))
 
     def has_approved_access(self, scope: str, consumer_orgno: str) -> bool:
-        """Spec §8 step 10: the consumer's ACL entry on the scope is APPROVED."""
+        """docs/protocol.md §7 step 10: the consumer's ACL entry on the scope is APPROVED."""
         return self._access.get((scope, consumer_orgno), lambda: self._load_access(scope, consumer_orgno))
 
     def _load_client(self, client_id: str) -> ClientView | None:

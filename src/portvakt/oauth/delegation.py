@@ -1,4 +1,4 @@
-"""The port through which the token service asks whether a consumer delegated a scope (spec §4.2 step 4)."""
+"""The port through which the token service asks whether a consumer delegated a scope (docs/protocol.md §4.2 step 4)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ class CachedDelegationLookup:
         self._pairs: GuardedCache[tuple[str, str], dict[str, bool]] = GuardedCache(max_entries=max_pairs)
 
     def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
-        """Spec §4.2 step 4: the remembered answer, else the inner lookup's (DelegationUnavailable passes)."""
+        """docs/protocol.md §4.2 step 4: the remembered answer, else the inner lookup's (DelegationUnavailable
+        passes)."""
         pair = (consumer_orgno, supplier_orgno)
         answer = (self._pairs.peek(pair) or {}).get(scope)
         if answer is not None:

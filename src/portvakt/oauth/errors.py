@@ -1,4 +1,4 @@
-"""OAuth errors with Maskinporten's MP codes (spec §1.5); one class per OAuth `error` value.
+"""OAuth errors with Maskinporten's MP codes (docs/protocol.md §1.5); one class per OAuth `error` value.
 
 Each error has a client-safe description and an optional internal detail that only the log sees.
 Codes marked `portvakt` are ours, where Maskinporten documents a text but no code.
@@ -54,7 +54,7 @@ class InvalidAuthorizationDetails(OAuthError):
 
 
 class Forbidden(OAuthError):
-    """Maskinporten's 403 `forbidden` (spec §1.5 MP-250/251)."""
+    """Maskinporten's 403 `forbidden` (docs/protocol.md §1.5 MP-250/251)."""
 
     error = "forbidden"
     status = 403

@@ -1,4 +1,4 @@
-"""The JWT-bearer grant (RFC 7523 §2.1, spec §1.2-§1.3): its shape, read from an unverified JWT."""
+"""The JWT-bearer grant (RFC 7523 §2.1, docs/protocol.md §1.2-§1.3): its shape, read from an unverified JWT."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def _str_list(value: Any, name: str) -> list[str]:
 
 
 def _header(jwt: UnverifiedJWT) -> tuple[str, str | None, list[str] | None]:
-    """Spec §1.2: alg in RS256/384/512; kid a string; x5c an array of strings (MP-123)."""
+    """docs/protocol.md §1.2: alg in RS256/384/512; kid a string; x5c an array of strings (MP-123)."""
     alg = jwt.header.get("alg")
     if alg not in GRANT_ALGORITHMS:
         raise mp.MP125(detail=f"alg={str(alg)[:20]!r}")
@@ -82,12 +82,12 @@ def _header(jwt: UnverifiedJWT) -> tuple[str, str | None, list[str] | None]:
 
 
 def parse_scopes(value: str) -> tuple[str, ...]:
-    """Spec §1.3: whitespace-separated scopes; duplicates collapse, order kept."""
+    """docs/protocol.md §1.3: whitespace-separated scopes; duplicates collapse, order kept."""
     return tuple(dict.fromkeys(value.split()))
 
 
 def read_grant(jwt: UnverifiedJWT) -> JWTBearerGrant:
-    """Check the header and claim types of a grant (spec §8 steps 2 and 9)."""
+    """Check the header and claim types of a grant (docs/protocol.md §7 steps 2 and 9)."""
     alg, kid, x5c = _header(jwt)
     c = jwt.claims
     iss = _str_claim(c, "iss", required=True)

@@ -1,4 +1,4 @@
-"""The access-token issuer: the one place that decides what a token contains (spec §2.1-§2.3)."""
+"""The access-token issuer: the one place that decides what a token contains (docs/protocol.md §2.1-§2.3)."""
 
 from __future__ import annotations
 
@@ -41,14 +41,15 @@ class IssuedToken:
 
 
 class AccessTokenIssuer:
-    """Builds the claims of spec §2.2 and signs them with the active key (header kid = RFC 7638 thumbprint)."""
+    """Builds the claims of docs/protocol.md §2.2 and signs them with the active key (header kid = RFC 7638
+    thumbprint)."""
 
     def __init__(self, keyring: Keyring, issuer: str) -> None:
         self._keyring = keyring
         self._issuer = issuer
 
     def claims(self, grant: TokenGrant, now: int) -> dict[str, Any]:
-        """Spec §2.2: iss, client_amr, token_type, client_id, aud, consumer, [supplier, delegation_source],
+        """docs/protocol.md §2.2: iss, client_amr, token_type, client_id, aud, consumer, [supplier, delegation_source],
         scope, [pid], iat, exp, client_orgno, jti."""
         scope = " ".join(grant.scopes)
         aud: str | list[str] = UNSPECIFIED_AUDIENCE

@@ -1,4 +1,4 @@
-"""The server's signing keys: the active Signer and the published JWK set (spec §2.1, §2.5).
+"""The server's signing keys: the active Signer and the published JWK set (docs/protocol.md §2.1, §2.5).
 
 Lifecycle: a key is published as `next` before it signs anything; `rotate` makes it `active` and
 retires the old one, which stays published until every token it signed has expired.

@@ -1,4 +1,4 @@
-"""The catalogue of MP codes portvakt answers with (spec §1.5 table; `portvakt` origin where ours)."""
+"""The catalogue of MP codes portvakt answers with (docs/protocol.md §1.5 table; `portvakt` origin where ours)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scope and access checks of the token request (spec §8 steps 8 and 10, §4.2)."""
+"""Scope and access checks of the token request (docs/protocol.md §7 steps 8 and 10, §4.2)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def registered_scopes(catalog: Catalog, client: Client, requested: tuple[str, ..
 
 
 def own_access(catalog: Catalog, client: Client, scopes: list[Scope]) -> AccessDecision:
-    """Spec §8 step 10: owner, accessible_for_all, or APPROVED access, else MP-250 (403)."""
+    """docs/protocol.md §7 step 10: owner, accessible_for_all, or APPROVED access, else MP-250 (403)."""
     consumer = client.client_orgno
     for s in scopes:
         if not (s.owner_orgno == consumer or s.accessible_for_all or catalog.has_approved_access(s.name, consumer)):
@@ -45,7 +45,8 @@ def own_access(catalog: Catalog, client: Client, scopes: list[Scope]) -> AccessD
 
 def delegated_access(catalog: Catalog, delegations: DelegationLookup, client: Client, scopes: list[Scope],
                      consumer: str) -> AccessDecision:
-    """Spec §4.2: not the own org, scope delegable, consumer has access (MP-250), delegation exists (MP-251)."""
+    """docs/protocol.md §4.2: not the own org, scope delegable, consumer has access (MP-250), delegation exists
+    (MP-251)."""
     supplier = client.client_orgno
     if consumer == supplier:
         raise mp.MP260()
@@ -67,6 +68,6 @@ def delegated_access(catalog: Catalog, delegations: DelegationLookup, client: Cl
 
 
 def _max_age(scopes: list[Scope]) -> int:
-    """Spec §2.3: the lowest non-zero at_max_age of the scopes (0 = none set)."""
+    """docs/protocol.md §2.3: the lowest non-zero at_max_age of the scopes (0 = none set)."""
     ages = [s.at_max_age for s in scopes if s.at_max_age > 0]
     return min(ages) if ages else 0

@@ -1,4 +1,4 @@
-"""The token endpoint, framework-free: handle_token_request(TokenRequest) -> TokenResponse (spec §8)."""
+"""The token endpoint, framework-free: handle_token_request(TokenRequest) -> TokenResponse (docs/protocol.md §7)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _single(form: list[tuple[str, str]], name: str) -> str | None:
 
 
 class TokenService:
-    """Runs every check of spec §8 and issues the access token."""
+    """Runs every check of docs/protocol.md §7 and issues the access token."""
 
     def __init__(self, *, catalog: Catalog, replay: ReplayCache, issuer: AccessTokenIssuer,
                  delegations: DelegationLookup, clock: Clock, issuer_id: str, rules: TokenSettings) -> None:
@@ -54,7 +54,7 @@ class TokenService:
         self._rules = rules
 
     def handle_token_request(self, request: TokenRequest) -> TokenResponse:
-        """Spec §8 steps 1-12; raises an OAuthError with its MP code on the first failed check."""
+        """docs/protocol.md §7 steps 1-12; raises an OAuthError with its MP code on the first failed check."""
         grant, assertion = self._read(request)
         view = self._authenticate(grant)
         now = int(self._clock.now().timestamp())

@@ -1,4 +1,4 @@
-"""Tokens the token service gives itself, to call the Altinn side's lookup (spec §4.2 step 4)."""
+"""Tokens the token service gives itself, to call the Altinn side's lookup (docs/protocol.md §4.2 step 4)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ SERVICE_AMR = "internal"
 class ServiceTokenSource:
     """A callable that returns a fresh access token of the operator's own, signed with the active key.
 
-    The token is the same shape as any other (spec §2.2) so the Altinn side checks it like any caller's
+    The token is the same shape as any other (docs/protocol.md §2.2) so the Altinn side checks it like any caller's
     token; it is reused until `renew_before` seconds before it expires, and never logged.
     """
 

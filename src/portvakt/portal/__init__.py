@@ -1,4 +1,4 @@
-"""The web portal (issue 5): people log in, choose an organisation, and register business systems
+"""The web portal: people log in, choose an organisation, and register business systems
 ("virksomhetssystem") and their keys. Server-rendered pages (Jinja2) and one static script.
 
 It talks to the self-service API (/api/v1) and the Altinn side over HTTP with its OWN client and token,

@@ -85,7 +85,7 @@ class Backend:
     def _api(self, path: str) -> str:
         return self._cfg.api_url + "api/v1/" + path
 
-    # --- the Altinn side: people (Helper A's portal API) ---------------------------------------------------
+    # --- the Altinn side: people (the Altinn side's portal API) ---------------------------------------------------
 
     async def login(self, username: str, password: str) -> Person | None:
         """POST portal/login: the person, or None for a wrong username or password (401, or 400 for input
@@ -132,13 +132,13 @@ class Backend:
         return found
 
     async def keys(self, client_id: str) -> list[RegisteredKey]:
-        """GET /clients/{id}/jwks: the registered public keys with their expiry (spec §3.3)."""
+        """GET /clients/{id}/jwks: the registered public keys with their expiry (docs/protocol.md §3.3)."""
         url = self._api("clients/" + quote(client_id, safe="") + "/jwks")
         found: _Keys = await self._json("GET", url, _Keys)
         return found.keys
 
     async def put_keys(self, client_id: str, jwks: list[dict[str, Any]]) -> list[RegisteredKey]:
-        """PUT /clients/{id}/jwks: replace the whole set (spec §3.3)."""
+        """PUT /clients/{id}/jwks: replace the whole set (docs/protocol.md §3.3)."""
         url = self._api("clients/" + quote(client_id, safe="") + "/jwks")
         found: _Keys = await self._json("PUT", url, _Keys, json={"keys": jwks})
         return found.keys

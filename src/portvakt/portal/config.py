@@ -54,7 +54,7 @@ class PortalConfig:
 
     @property
     def token_endpoint(self) -> str:
-        """The token endpoint: api_url + "token" (spec §1.1)."""
+        """The token endpoint: api_url + "token" (docs/protocol.md §1.1)."""
         return self.api_url + "token"
 
 

@@ -1,4 +1,4 @@
-"""Adding one public key to a system's key set (spec §3.3: PUT replaces the whole set, at most 5 keys)."""
+"""Adding one public key to a system's key set (docs/protocol.md §3.3: PUT replaces the whole set, at most 5 keys)."""
 
 from __future__ import annotations
 

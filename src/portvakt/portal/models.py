@@ -14,7 +14,7 @@ ALTINN_VIRKSYS = "altinn_virksys"
 
 
 class PortalRole(StrEnum):
-    """A person's role for one organisation (issue 5 §2)."""
+    """A person's role for one organisation (decision P2)."""
 
     INTEGRATION_RESPONSIBLE = "integration_responsible"
     ACCESS_MANAGER = "access_manager"
@@ -53,7 +53,7 @@ class Person(_Lenient):
 
 
 class System(_Lenient):
-    """A client registration (spec §3.2); the portal shows those of integration_type altinn_virksys."""
+    """A client registration (docs/protocol.md §3.2); the portal shows those of integration_type altinn_virksys."""
 
     client_id: str
     client_name: str
@@ -77,7 +77,7 @@ class KeyState(StrEnum):
 
 
 class RegisteredKey(_Lenient):
-    """A registered public key (spec §3.3) with its expiry (`exp`, unix seconds)."""
+    """A registered public key (docs/protocol.md §3.3) with its expiry (`exp`, unix seconds)."""
 
     kty: str
     kid: str
@@ -114,7 +114,7 @@ def key_set_state(keys: list[RegisteredKey], now: datetime) -> KeyState:
 
 
 class ScopeAccess(_Lenient):
-    """An access-list entry: a scope an organisation may use (spec §3.4)."""
+    """An access-list entry: a scope an organisation may use (docs/protocol.md §3.4)."""
 
     scope: str
     state: Literal["APPROVED", "REQUESTED", "DENIED"]
@@ -122,7 +122,7 @@ class ScopeAccess(_Lenient):
 
 
 class ScopeInfo(_Lenient):
-    """A public scope (spec §3.4 scope model), as far as the portal needs it."""
+    """A public scope (docs/protocol.md §3.4 scope model), as far as the portal needs it."""
 
     name: str
     description: str

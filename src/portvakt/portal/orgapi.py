@@ -1,4 +1,4 @@
-"""The calls the access manager's and API provider admin's pages make, as the chosen organisation (issue 5 §6).
+"""The calls the access manager's and API provider admin's pages make, as the chosen organisation (decision P1).
 
 Every call carries Portvakt-Acting-For and Portvakt-Person (Backend.call_for); the pages check the person's
 role for the organisation (web.acting) before they build an OrgApi.
@@ -35,7 +35,7 @@ class OrgnoRefused(Exception):
 
 
 def typed_orgno(text: str) -> str:
-    """The orgno as typed, without spaces ("310 838 128"); 9 digits, else OrgnoRefused (spec §2.2 shape)."""
+    """The orgno as typed, without spaces ("310 838 128"); 9 digits, else OrgnoRefused (docs/protocol.md §2.2 shape)."""
     orgno = "".join(text.split())[:40]
     if not orgno:
         raise OrgnoRefused("orgno.required", orgno)
@@ -94,7 +94,7 @@ class OrgApi:
         found = await asyncio.gather(*(name_of(o) for o in sorted(set(orgnos))))
         return {orgno: name for orgno, name in found if name is not None}
 
-    # --- delegations (the consumer's access manager, spec §4.1 step 5) ---------------------------------
+    # --- delegations (the consumer's access manager, docs/protocol.md §4.1 step 5) ---------------------------------
 
     async def schemes(self, q: str = "") -> list[Scheme]:
         """GET /maskinporten/schemes?q=: the active schemes any organisation may delegate."""
@@ -123,11 +123,11 @@ class OrgApi:
         return done
 
     async def own_schemes(self) -> list[Scheme]:
-        """GET /maskinporten-api/delegationSchemes: the provider's own schemes (spec §4.1 step 2)."""
+        """GET /maskinporten-api/delegationSchemes: the provider's own schemes (docs/protocol.md §4.1 step 2)."""
         found: list[Scheme] = await self._as_org("GET", self._cfg.altinn_url + SCHEMES_API, list[Scheme])
         return found
 
-    # --- scopes and access lists (the API provider admin, spec §3.4) -----------------------------------
+    # --- scopes and access lists (the API provider admin, docs/protocol.md §3.4) -----------------------------------
 
     async def scopes(self) -> list[OwnScope]:
         """GET /scopes: the organisation's own scopes."""

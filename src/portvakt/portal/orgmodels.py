@@ -1,5 +1,6 @@
 """What the access manager's and API provider admin's pages read: delegation schemes, delegations,
-organisations (the Altinn side, spec §4.1) and a provider's own scopes and their access lists (spec §3.4)."""
+organisations (the Altinn side, docs/protocol.md §4.1) and a provider's own scopes and their access lists
+(docs/protocol.md §3.4)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class Texts(_Lenient):
 
 
 class Scheme(_Lenient):
-    """A delegation scheme: an API provider's named set of delegable scopes (spec §4.1 step 2)."""
+    """A delegation scheme: an API provider's named set of delegable scopes (docs/protocol.md §4.1 step 2)."""
 
     scheme_id: str
     owner_org: str
@@ -40,7 +41,7 @@ class Scheme(_Lenient):
 
 
 class Delegation(_Lenient):
-    """A consumer's delegation of a scheme to a supplier (spec §4.1 step 5); revoked ones are history."""
+    """A consumer's delegation of a scheme to a supplier (docs/protocol.md §4.1 step 5); revoked ones are history."""
 
     delegation_id: str
     scheme_id: str
@@ -63,7 +64,7 @@ class Organisation(_Lenient):
 
 
 class OwnScope(_Lenient):
-    """One of the API provider's own scopes (spec §3.4 scope model), as far as the pages show it."""
+    """One of the API provider's own scopes (docs/protocol.md §3.4 scope model), as far as the pages show it."""
 
     name: str
     description: str = ""
@@ -74,7 +75,7 @@ class OwnScope(_Lenient):
 
 
 class AccessEntry(_Lenient):
-    """An access-list entry of an own scope (spec §3.4): the consumer and its state."""
+    """An access-list entry of an own scope (docs/protocol.md §3.4): the consumer and its state."""
 
     scope: str
     state: str

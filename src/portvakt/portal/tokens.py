@@ -1,4 +1,4 @@
-"""The portal's own access token: a JWT grant signed with its key (spec §1.2), cached until near expiry."""
+"""The portal's own access token: a JWT grant signed with its key (docs/protocol.md §1.2), cached until near expiry."""
 
 from __future__ import annotations
 

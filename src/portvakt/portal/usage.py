@@ -1,4 +1,4 @@
-"""How to use a registered key: a ready `portvakt token` command and a portvakt.client snippet (issue 5 §7)."""
+"""How to use a registered key: a ready `portvakt token` command and a portvakt.client snippet (decision P12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""For API providers: accept portvakt/Maskinporten access tokens (spec §2.2, §2.5, §4.2; RFC 6750).
+"""For API providers: accept portvakt/Maskinporten access tokens (docs/protocol.md §2.2, §2.5, §4.2; RFC 6750).
 
     validator = TokenValidator("https://maskinporten.no/")            # keys via /.well-known -> /jwk
     read = require_token(validator, "brreg:reelle/offentlig")

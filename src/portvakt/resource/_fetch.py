@@ -23,7 +23,7 @@ class FetchFailed(Exception):
 
 
 def same_issuer(a: str, b: str) -> bool:
-    """Equal issuer identifiers, tolerating one trailing-slash difference (RFC 8414 §2, spec §2.2)."""
+    """Equal issuer identifiers, tolerating one trailing-slash difference (RFC 8414 §2, docs/protocol.md §2.2)."""
     return a == b or a.removesuffix("/") == b.removesuffix("/")
 
 

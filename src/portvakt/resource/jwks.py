@@ -1,4 +1,4 @@
-"""A thread-safe cache of the issuer's signing keys, refreshed on an unknown kid and on age (spec §2.5)."""
+"""A thread-safe cache of the issuer's signing keys, refreshed on an unknown kid and on age (docs/protocol.md §2.5)."""
 
 from __future__ import annotations
 

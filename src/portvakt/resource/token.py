@@ -1,4 +1,5 @@
-"""The validated access token an API sees: who the consumer is, who acts for it, and what it may do (spec §2.2)."""
+"""The validated access token an API sees: who the consumer is, who acts for it, and what it may do (docs/protocol.md
+§2.2)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ class AccessToken:
     """A token whose signature and claims were checked; the raw token is deliberately not kept.
 
     `consumer` and `supplier` are bare organisation numbers; use `consumer` for access control, not
-    `client_id` (spec §2.2). `supplier` and `delegation_source` are set when a vendor acts for the
-    consumer through an Altinn delegation (spec §4.2 step 5).
+    `client_id` (docs/protocol.md §2.2). `supplier` and `delegation_source` are set when a vendor acts for the
+    consumer through an Altinn delegation (docs/protocol.md §4.2 step 5).
     """
 
     consumer: str
@@ -41,7 +42,8 @@ def scope_set(value: object) -> frozenset[str]:
 
 
 def orgno(value: object, name: str) -> str:
-    """The bare orgno of an ISO 6523 `consumer`/`supplier` claim {"authority", "ID": "0192:<orgno>"} (spec §2.2)."""
+    """The bare orgno of an ISO 6523 `consumer`/`supplier` claim {"authority", "ID": "0192:<orgno>"} (docs/protocol.md
+    §2.2)."""
     if isinstance(value, dict) and value.get("authority", ISO6523_AUTHORITY) == ISO6523_AUTHORITY:
         org_id = value.get("ID")
         match = _ORG_ID.fullmatch(org_id) if isinstance(org_id, str) else None
@@ -51,7 +53,7 @@ def orgno(value: object, name: str) -> str:
 
 
 def access_token(claims: dict[str, Any]) -> AccessToken:
-    """Build the AccessToken from claims already checked for iss, exp, iat and aud (spec §2.2)."""
+    """Build the AccessToken from claims already checked for iss, exp, iat and aud (docs/protocol.md §2.2)."""
     client_id = claims.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise InvalidToken('the access token has no "client_id" string')

@@ -16,12 +16,12 @@ from .errors import InsufficientScope, InvalidToken
 from .jwks import JwksCache
 from .token import AccessToken, access_token
 
-#: Maskinporten's `aud` when the grant named no resource (spec §2.2); never matches a configured audience.
+#: Maskinporten's `aud` when the grant named no resource (docs/protocol.md §2.2); never matches a configured audience.
 UNSPECIFIED_AUDIENCE = "unspecified"
 
 
 def _number(claims: dict[str, Any], name: str) -> float:
-    """A NumericDate claim that must be present (RFC 7519 §2; spec §2.2 says exp and iat always are)."""
+    """A NumericDate claim that must be present (RFC 7519 §2; docs/protocol.md §2.2 says exp and iat always are)."""
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidToken(f'the access token has no numeric "{name}" claim (RFC 7519 §4.1)')
@@ -50,7 +50,7 @@ class TokenValidator:
                  algorithms: Sequence[str] = GRANT_ALGORITHMS, clock: Callable[[], float] = time.time,
                  http: httpx.Client | None = None) -> None:
         if not algorithms or any(alg not in GRANT_ALGORITHMS for alg in algorithms):
-            raise ValueError("algorithms must be a non-empty subset of RS256, RS384, RS512 (spec §2.1)")
+            raise ValueError("algorithms must be a non-empty subset of RS256, RS384, RS512 (docs/protocol.md §2.1)")
         if audience is not None and (not audience or audience == UNSPECIFIED_AUDIENCE):
             raise ValueError(f'an audience must be a non-empty value other than "{UNSPECIFIED_AUDIENCE}"')
         if leeway < 0:

@@ -1,4 +1,4 @@
-"""The SMS room (issue 5 §5): a gateway port, a development outbox and an HTTP provider.
+"""The SMS room (decision P9): a gateway port, a development outbox and an HTTP provider.
 
 It imports httpx, pydantic and the standard library only; no other portvakt room.
 """

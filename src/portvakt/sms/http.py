@@ -1,4 +1,4 @@
-"""An HTTP SMS provider (issue 5 §5): POST a JSON body built from a template; 2xx means sent."""
+"""An HTTP SMS provider (decision P9): POST a JSON body built from a template; 2xx means sent."""
 
 from __future__ import annotations
 

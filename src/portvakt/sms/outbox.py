@@ -1,4 +1,4 @@
-"""The development outbox (issue 5 §5): messages kept in process memory only, read by /portal/dev/sms."""
+"""The development outbox (decision P9): messages kept in process memory only, read by /portal/dev/sms."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SMS gateway port (issue 5 §5): send one text to one mobile number, or raise SmsFailed."""
+"""The SMS gateway port (decision P9): send one text to one mobile number, or raise SmsFailed."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def mask_number(to: str) -> str:
 
 class NoSmsProvider:
     """The gateway of a production portal with no provider configured: every send fails, so nothing that
-    depends on an SMS (a PKCS#12 and its password) is ever released unseen (issue 5 §5)."""
+    depends on an SMS (a PKCS#12 and its password) is ever released unseen (decision P9)."""
 
     async def send(self, to: str, text: str) -> None:
         """Always SmsFailed, naming the setting to fix."""

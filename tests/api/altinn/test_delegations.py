@@ -1,4 +1,4 @@
-"""/accessmanagement/api/v1: searching schemes, delegating, listing and revoking (spec §4.1 step 5)."""
+"""/accessmanagement/api/v1: searching schemes, delegating, listing and revoking (docs/protocol.md §4.1 step 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The whole delegation flow on the wire (spec §4.1 steps 2-5, §4.2): provider, consumer, vendor, token.
+"""The whole delegation flow on the wire (docs/protocol.md §4.1 steps 2-5, §4.2): provider, consumer, vendor, token.
 
 Once with LocalDelegationLookup (one process, one database) and once with HttpDelegationLookup against
 the Altinn side running as its own app (RemoteTokenCheck against the token service's issuer).
@@ -36,7 +36,7 @@ class Monotonic:
 
 
 def vendor_token(world: World) -> Any:
-    """The vendor asks for a token on behalf of the consumer (spec §4.2: consumer_org in the grant)."""
+    """The vendor asks for a token on behalf of the consumer (docs/protocol.md §4.2: consumer_org in the grant)."""
     return world.post(world.grant(scope=DELEGABLE, consumer_org=CONSUMER))
 
 
@@ -64,7 +64,7 @@ def separate_altinn_side(world: World, token_for: Callable[..., str]) -> Iterato
 
 
 def assert_delegated_token(resp: Any) -> None:
-    """Spec §4.2 step 5: consumer = consumer_org, supplier = the client's org, delegation_source set."""
+    """docs/protocol.md §4.2 step 5: consumer = consumer_org, supplier = the client's org, delegation_source set."""
     assert resp.status_code == 200, resp.text
     claims = peek(resp.json()["access_token"]).claims
     assert claims["consumer"]["ID"] == f"0192:{CONSUMER}" and claims["supplier"]["ID"] == f"0192:{VENDOR}"

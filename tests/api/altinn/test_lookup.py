@@ -1,4 +1,4 @@
-"""The lookup the token service asks, on the wire exactly as spec §4.2: 200 shape, 400, 401, 403."""
+"""The lookup the token service asks, on the wire exactly as docs/protocol.md §4.2: 200 shape, 400, 401, 403."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Altinn side for the portal (issue 5): people log in, their roles are read back, organisations looked up,
+"""The Altinn side for the portal: people log in, their roles are read back, organisations looked up,
 and the portal acts for a person's organisation with Portvakt-Acting-For / Portvakt-Person."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/maskinporten-api/delegationSchemes on the wire (spec §4.1 step 2): historic body in, clean JSON out."""
+"""/maskinporten-api/delegationSchemes on the wire (docs/protocol.md §4.1 step 2): historic body in, clean JSON out."""
 
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ def test_unknown_altinn_path_is_a_404_problem(world: World) -> None:
 
 
 def supplier_held_token(world: World) -> str:
-    """A token whose consumer is CONSUMER but which VENDOR holds (a supplier-managed client, spec §3.2)."""
+    """A token whose consumer is CONSUMER but which VENDOR holds (a supplier-managed client, docs/protocol.md §3.2)."""
     from dataclasses import replace
 
     from portvakt.oauth.issuer import TokenGrant

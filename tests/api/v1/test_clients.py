@@ -1,4 +1,4 @@
-"""/api/v1/clients on the wire (spec §3.2): happy paths, listing, the supplier flow, lenient input."""
+"""/api/v1/clients on the wire (docs/protocol.md §3.2): happy paths, listing, the supplier flow, lenient input."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""No organisation sees or changes another's clients (spec §3.1): 404 (never 403), never listed."""
+"""No organisation sees or changes another's clients (docs/protocol.md §3.1): 404 (never 403), never listed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Changes through /api/v1 reach /token at once (spec §3.2 propagation; design note virksomhetssystem)."""
+"""Changes through /api/v1 reach /token at once (docs/protocol.md §3.2 propagation; design note virksomhetssystem)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every validation rule of /api/v1/clients (spec §3.2): 400 `/problems/invalid` naming the field."""
+"""Every validation rule of /api/v1/clients (docs/protocol.md §3.2): 400 `/problems/invalid` naming the field."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_scope_not_allowed_for_the_integration_type_names_it(api: Api) -> None:
 
 
 def test_delegation_scope_needs_no_access(api: Api) -> None:
-    """Spec §3.2: a supplier registers a delegable scope without ACL access of its own."""
+    """docs/protocol.md §3.2: a supplier registers a delegable scope without ACL access of its own."""
     with_delegation = post(api, scopes=["brreg:test/delegable"])
     assert with_delegation.status_code == 201
 

@@ -1,4 +1,4 @@
-"""/api/v1/clients/{client_id}/jwks on the wire (spec §3.3): formats, limits, expiry and renewal."""
+"""/api/v1/clients/{client_id}/jwks on the wire (docs/protocol.md §3.3): formats, limits, expiry and renewal."""
 
 from __future__ import annotations
 

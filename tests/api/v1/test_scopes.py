@@ -1,4 +1,4 @@
-"""/api/v1/scopes on the wire (spec §3.4): create, read, replace, deactivate, and each validation rule."""
+"""/api/v1/scopes on the wire (docs/protocol.md §3.4): create, read, replace, deactivate, and each validation rule."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def invalid(r: Any, field: str) -> None:
 
 
 def add_source(world: World, issuer: str = "https://altinn.example/") -> None:
-    """Register a delegation source (spec §3.4 /delegationsources)."""
+    """Register a delegation source (docs/protocol.md §3.4 /delegationsources)."""
     now = world.clock.now()
     with world.change() as uow:
         uow.put_delegation_source(DelegationSource("altinn", issuer, now, now))
@@ -191,7 +191,7 @@ def test_unreadable_body_is_400_not_500(api: Api) -> None:
 
 
 def test_token_sees_changes_at_once(api: Api, world: World) -> None:
-    """A scope's at_max_age changed through the API caps the next token (spec §2.3)."""
+    """A scope's at_max_age changed through the API caps the next token (docs/protocol.md §2.3)."""
     api("PUT", "/scopes", PROVIDER, SW, params={"scope": "brreg:test/read"}, json={"description": "x", "at_max_age": 7})
     world.clock.advance(1)
     assert world.post(world.grant()).json()["expires_in"] == 7

@@ -1,4 +1,5 @@
-"""No organisation sees or changes another's scopes or access lists, whatever its token's scopes (spec §3.4).
+"""No organisation sees or changes another's scopes or access lists, whatever its token's scopes (docs/protocol.md
+§3.4).
 
 Where a refusal could reveal that a scope exists, another org's scope answers exactly like a missing one.
 """

@@ -1,4 +1,4 @@
-"""GET /api/v1/scopes/all (spec §3.4): open, PUBLIC scopes only, filtered; and the OpenAPI document."""
+"""GET /api/v1/scopes/all (docs/protocol.md §3.4): open, PUBLIC scopes only, filtered; and the OpenAPI document."""
 
 from __future__ import annotations
 

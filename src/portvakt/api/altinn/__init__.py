@@ -1,4 +1,4 @@
-"""The Altinn side's HTTP API (spec §4): delegation schemes, delegations, and the lookup.
+"""The Altinn side's HTTP API (docs/protocol.md §4): delegation schemes, delegations, and the lookup.
 
     altinn = create_altinn_app(store, clock, TokenGate(local_validator(keyring, issuer, now), portal_clients))
     mount_altinn(app, altinn)                     # inside the token service's app

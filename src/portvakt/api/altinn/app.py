@@ -1,4 +1,4 @@
-"""The Altinn side as an ASGI app: its routers, problem details and OpenAPI document (spec §4).
+"""The Altinn side as an ASGI app: its routers, problem details and OpenAPI document (docs/protocol.md §4).
 
 It serves full paths (/maskinporten-api/..., /accessmanagement/...), so the same app runs as its own
 process or inside the token service's app via `mount_altinn`.

@@ -1,4 +1,4 @@
-"""/accessmanagement/api/v1: the schemes an org may delegate, and its delegations (spec §4.1 step 5)."""
+"""/accessmanagement/api/v1: the schemes an org may delegate, and its delegations (docs/protocol.md §4.1 step 5)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class Role(StrEnum):
 def search_schemes(request: Request, caller: AuthenticatedDep,
                    q: Annotated[str | None, Query(max_length=200, description="text in the title")] = None,
                    ) -> list[SchemeOut]:
-    """Spec §4.1 step 5: the consumer finds the scheme to delegate; `q` matches any title language."""
+    """docs/protocol.md §4.1 step 5: the consumer finds the scheme to delegate; `q` matches any title language."""
     needle = (q or "").strip().casefold()
     with reading(request) as uow:
         found = uow.list_schemes()
@@ -45,7 +45,7 @@ def search_schemes(request: Request, caller: AuthenticatedDep,
              responses=responses("invalid", "forbidden", "not-found"),
              summary="Delegate an active scheme to a supplier (201; 200 if it was already delegated)")
 def create(body: DelegationIn, request: Request, response: Response, caller: Delegator) -> DelegationOut:
-    """Spec §4.1 step 5: the caller's org is the consumer; idempotent for an active identical delegation."""
+    """docs/protocol.md §4.1 step 5: the caller's org is the consumer; idempotent for an active identical delegation."""
     with writing(request) as uow:
         made, created = delegate(uow, caller.orgno, body.supplier_org, entity_id(body.scheme_id, "delegation scheme"),
                                  actor(caller), now(request))
@@ -59,7 +59,8 @@ def create(body: DelegationIn, request: Request, response: Response, caller: Del
             summary="Delegations made by the caller's org (role=consumer) or to it (role=supplier)")
 def list_delegations(request: Request, caller: Delegator, role: Role = Role.CONSUMER,
                      include_revoked: bool = False) -> list[DelegationOut]:
-    """Spec §4.1 step 5: each side sees the delegations it is party to, revoked ones (history) on request."""
+    """docs/protocol.md §4.1 step 5: each side sees the delegations it is party to, revoked ones (history) on
+    request."""
     mine = {"consumer_orgno": caller.orgno} if role is Role.CONSUMER else {"supplier_orgno": caller.orgno}
     with reading(request) as uow:
         found = uow.list_delegations(include_revoked=include_revoked, **mine)
@@ -71,7 +72,8 @@ def list_delegations(request: Request, caller: Delegator, role: Role = Role.CONS
                responses=responses("forbidden", "not-found"),
                summary="Revoke a delegation the caller's org made (kept as history)")
 def revoke(delegation_id: str, request: Request, caller: Delegator) -> DelegationOut:
-    """Only the consumer revokes; anyone else gets 404. New tokens are refused at once (spec §4.2 step 4)."""
+    """Only the consumer revokes; anyone else gets 404. New tokens are refused at once (docs/protocol.md §4.2 step
+    4)."""
     with writing(request) as uow:
         done = revoke_delegation(uow, entity_id(delegation_id, "delegation"), caller.orgno, actor(caller),
                                  now(request))

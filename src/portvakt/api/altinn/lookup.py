@@ -1,4 +1,4 @@
-"""The lookup the token service asks (spec §4.2 "Altinn lookup endpoint"), exactly in Altinn 3's shape."""
+"""The lookup the token service asks (docs/protocol.md §4.2 "Altinn lookup endpoint"), exactly in Altinn 3's shape."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ MAX_PARAM = 300
 
 
 def _required(value: str | None, name: str) -> str:
-    """Spec §4.2: 400 when a parameter is missing."""
+    """docs/protocol.md §4.2: 400 when a parameter is missing."""
     if value is None or not value.strip():
         raise Invalid(f"the query parameter {name} is required", field=name)
     if len(value) > MAX_PARAM:
@@ -36,7 +36,8 @@ def _required(value: str | None, name: str) -> str:
             summary="Has the consumer delegated the scope to the supplier? (the token service's check)")
 def lookup(request: Request, caller: Admin, supplierorg: str | None = None, consumerorg: str | None = None,
            scope: str | None = None) -> JSONResponse:
-    """Spec §4.2: the active delegations consumer→supplier of active schemes naming the scope ([] if none)."""
+    """docs/protocol.md §4.2: the active delegations consumer→supplier of active schemes naming the scope ([] if
+    none)."""
     supplier = require_orgno(_required(supplierorg, "supplierorg"), "supplierorg")
     consumer = require_orgno(_required(consumerorg, "consumerorg"), "consumerorg")
     name = _required(scope, "scope")

@@ -1,4 +1,4 @@
-"""What the portal asks the Altinn side about people and organisations (issue 5: people log in and act).
+"""What the portal asks the Altinn side about people and organisations (people log in and act).
 
 Login and person lookups need the portal's own token (altinn:portal). The portal checks a person's role
 for an organisation before it acts for it; this side trusts it to (policy.acting_for).
@@ -95,7 +95,7 @@ def get_person(username: str, request: Request, response: Response, caller: Port
             responses=responses("invalid", "not-found"),
             summary="A registered organisation's name (e.g. a supplier's, before delegating to it)")
 def get_organisation(orgno: str, request: Request, caller: AuthenticatedDep) -> OrganisationOut:
-    """400 for an orgno that fails mod-11 (spec §2.2), 404 for one not in the registry."""
+    """400 for an orgno that fails mod-11 (docs/protocol.md §2.2), 404 for one not in the registry."""
     require_orgno(orgno, "orgno")
     with reading(request) as uow:
         org = uow.get_org(orgno)

@@ -1,4 +1,4 @@
-"""The JSON of the Altinn side: the historic Altinn 2 scheme body in, clean shapes out (spec §4.1, §4.2)."""
+"""The JSON of the Altinn side: the historic Altinn 2 scheme body in, clean shapes out (docs/protocol.md §4.1, §4.2)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def texts(value: list[LanguageText] | dict[str, str], field: str) -> dict[str, s
 
 
 class SchemeIn(BaseModel):
-    """POST/PUT body of a delegation scheme: the historic Altinn 2 shape (spec §4.1 step 2)."""
+    """POST/PUT body of a delegation scheme: the historic Altinn 2 shape (docs/protocol.md §4.1 step 2)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -139,7 +139,7 @@ def delegation_out(d: Delegation, scheme: DelegationScheme | None, *, consumer_v
 
 
 class LookupOut(BaseModel):
-    """One entry of the lookup answer, exactly as spec §4.2 (Altinn 3 Access Management)."""
+    """One entry of the lookup answer, exactly as docs/protocol.md §4.2 (Altinn 3 Access Management)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -152,7 +152,7 @@ class LookupOut(BaseModel):
 
 
 def lookup_out(d: Delegation, scheme: DelegationScheme) -> LookupOut:
-    """Spec §4.2: `resourceid` is the scheme id (this side's schemes are the delegable resources)."""
+    """docs/protocol.md §4.2: `resourceid` is the scheme id (this side's schemes are the delegable resources)."""
     return LookupOut(consumer_org=d.consumer_orgno, supplier_org=d.supplier_orgno,
                      delegation_scheme_id=scheme.scheme_id, scopes=list(scheme.scopes), created=d.created,
                      resourceid=scheme.scheme_id)

@@ -1,4 +1,4 @@
-"""/maskinporten-api/delegationSchemes (spec §4.1 step 2): API providers manage their delegation schemes."""
+"""/maskinporten-api/delegationSchemes (docs/protocol.md §4.1 step 2): API providers manage their delegation schemes."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ Inactive = Annotated[bool, Query(description="include deactivated schemes")]
 
 
 def _own_owner(caller: Caller, owner_org: str | None) -> None:
-    """Spec §4.1 step 2: `owner_org` is the caller's own organisation (the token's consumer)."""
+    """docs/protocol.md §4.1 step 2: `owner_org` is the caller's own organisation (the token's consumer)."""
     if owner_org is not None and owner_org != caller.orgno:
         raise Forbidden("owner_org must be your own organisation (the token's consumer)")
 
@@ -29,7 +29,7 @@ def _own_owner(caller: Caller, owner_org: str | None) -> None:
 @router.post("", status_code=201, response_model=SchemeOut, responses=responses("invalid", "forbidden"),
              summary="Create a delegation scheme naming own delegable scopes")
 def create(body: SchemeIn, request: Request, caller: SchemeWriter) -> SchemeOut:
-    """Spec §4.1 step 2: the scopes must be the caller's own, each with a delegation_source."""
+    """docs/protocol.md §4.1 step 2: the scopes must be the caller's own, each with a delegation_source."""
     _own_owner(caller, body.owner_org)
     if body.active is not None:
         raise Invalid("a new scheme is active; `active` is for PUT", field="active")
@@ -73,7 +73,7 @@ def replace(scheme_id: str, body: SchemeIn, request: Request, caller: SchemeWrit
 @router.delete("/{scheme_id}", response_model=SchemeOut, responses=responses("forbidden", "not-found"),
                summary="Deactivate an own scheme (kept for history; its delegations stop counting)")
 def deactivate(scheme_id: str, request: Request, caller: SchemeWriter) -> SchemeOut:
-    """Deactivates; the token service then refuses delegated tokens of its scopes (spec §4.2 step 4)."""
+    """Deactivates; the token service then refuses delegated tokens of its scopes (docs/protocol.md §4.2 step 4)."""
     with writing(request) as uow:
         return scheme_out(deactivate_scheme(uow, entity_id(scheme_id, "delegation scheme"), caller.orgno,
                                             actor(caller), now(request)))

@@ -1,1 +1,1 @@
-"""The self-service API `/api/v1` (spec §3): clients, keys, scopes, access, delegation sources, audit."""
+"""The self-service API `/api/v1` (docs/protocol.md §3): clients, keys, scopes, access, delegation sources, audit."""

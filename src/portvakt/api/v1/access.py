@@ -1,4 +1,4 @@
-"""/api/v1/scopes/access (spec §3.4): access lists of own scopes, and the scopes an org may use."""
+"""/api/v1/scopes/access (docs/protocol.md §3.4): access lists of own scopes, and the scopes an org may use."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ Inactive = Annotated[bool, Query(description="include deactivated scopes")]
             summary="The scopes the caller's organisation may use")
 def list_my_usable_scopes(request: Request, caller: CallerDep, integration_type: IntegrationType | None = None,
                           inactive: Inactive = False) -> list[AccessOut]:
-    """Spec §3.4 GET /scopes/access/all: APPROVED access, own scopes and open PUBLIC scopes (any admin scope)."""
+    """docs/protocol.md §3.4 GET /scopes/access/all: APPROVED access, own scopes and open PUBLIC scopes (any admin
+    scope)."""
     require(caller, *ADMIN_SCOPES)
     with reading(request) as uow:
         found = usable_scopes(uow, caller.orgno, include_inactive=inactive,
@@ -53,7 +54,7 @@ def list_usable_scopes_for(request: Request, caller: CallerDep,
 @router.get("/scopes/access", response_model=list[AccessOut],
             responses=responses("invalid", "forbidden", "not-found"), summary="The access list of an own scope")
 def list_access(request: Request, caller: CallerDep, scope: ScopeName) -> list[AccessOut]:
-    """Spec §3.4 GET /scopes/access?scope=: every entry (APPROVED, REQUESTED, DENIED) of an own scope."""
+    """docs/protocol.md §3.4 GET /scopes/access?scope=: every entry (APPROVED, REQUESTED, DENIED) of an own scope."""
     require(caller, SCOPES_WRITE)
     split_scope_name(scope)
     with reading(request) as uow:
@@ -64,7 +65,7 @@ def list_access(request: Request, caller: CallerDep, scope: ScopeName) -> list[A
 @router.put("/scopes/access/{consumer_orgno}", response_model=AccessOut,
             responses=responses("invalid", "forbidden", "not-found"), summary="Grant a consumer access to an own scope")
 def grant_access(request: Request, caller: CallerDep, consumer_orgno: ConsumerOrgno, scope: ScopeName) -> AccessOut:
-    """Spec §3.4 PUT /scopes/access/{consumer_orgno}?scope=: APPROVED; /token honours it at once."""
+    """docs/protocol.md §3.4 PUT /scopes/access/{consumer_orgno}?scope=: APPROVED; /token honours it at once."""
     require(caller, SCOPES_WRITE)
     split_scope_name(scope)
     with writing(request) as uow:
@@ -78,7 +79,8 @@ def grant_access(request: Request, caller: CallerDep, consumer_orgno: ConsumerOr
                responses=responses("invalid", "forbidden", "not-found"),
                summary="Revoke a consumer's access to an own scope (the entry stays, DENIED)")
 def revoke(request: Request, caller: CallerDep, consumer_orgno: ConsumerOrgno, scope: ScopeName) -> AccessOut:
-    """Spec §3.4 DELETE /scopes/access/{consumer_orgno}?scope=: DENIED; /token refuses it at once (MP-250)."""
+    """docs/protocol.md §3.4 DELETE /scopes/access/{consumer_orgno}?scope=: DENIED; /token refuses it at once
+    (MP-250)."""
     require(caller, SCOPES_WRITE)
     split_scope_name(scope)
     with writing(request) as uow:

@@ -1,4 +1,4 @@
-"""Wire schemas of /api/v1/clients and /jwks (spec §3.2 client model, §3.3 key set).
+"""Wire schemas of /api/v1/clients and /jwks (docs/protocol.md §3.2 client model, §3.3 key set).
 
 Input is lenient about unknown fields (ignored, as Maskinporten's API is) and strict about known
 ones: a known field must have its exact JSON type, and a server-set field may only be echoed back
@@ -52,7 +52,7 @@ LENIENT = ("Unknown fields are ignored (Maskinporten's API is lenient); known fi
 
 
 class ClientBase(BaseModel):
-    """Fields shared by the client input schemas (spec §3.2)."""
+    """Fields shared by the client input schemas (docs/protocol.md §3.2)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -92,7 +92,7 @@ class ClientBase(BaseModel):
 
 
 class ClientIn(ClientBase):
-    """A client registration for POST (create) and PUT (full replace) (spec §3.2)."""
+    """A client registration for POST (create) and PUT (full replace) (docs/protocol.md §3.2)."""
 
     model_config = ConfigDict(extra="ignore", json_schema_extra={"description": LENIENT})
 
@@ -106,7 +106,7 @@ class ClientPatch(ClientBase):
 
 
 class ClientOut(BaseModel):
-    """A client registration as the API returns it (spec §3.2 client model; timestamps ISO 8601)."""
+    """A client registration as the API returns it (docs/protocol.md §3.2 client model; timestamps ISO 8601)."""
 
     client_id: str
     client_name: str
@@ -136,7 +136,7 @@ def client_out(c: Client) -> ClientOut:
 
 
 class JwksIn(BaseModel):
-    """A key set to register (spec §3.3): replaces the whole set; at most 5 keys with unique kids."""
+    """A key set to register (docs/protocol.md §3.3): replaces the whole set; at most 5 keys with unique kids."""
 
     keys: list[dict[str, Any] | str] = Field(
         description="Each entry: an RSA public JWK (kty, n, e; optional kid, alg RS256/RS384/RS512, use sig), or a "
@@ -159,7 +159,7 @@ class JwkOut(BaseModel):
 
 
 class JwksOut(BaseModel):
-    """A client's key set (spec §3.3; like nais/digdirator's DigdirJwks)."""
+    """A client's key set (docs/protocol.md §3.3; like nais/digdirator's DigdirJwks)."""
 
     keys: list[JwkOut]
     created: datetime | None = Field(

@@ -1,4 +1,4 @@
-"""/api/v1/clients (spec §3.2): list, create, read, replace, patch and deactivate client registrations."""
+"""/api/v1/clients (docs/protocol.md §3.2): list, create, read, replace, patch and deactivate client registrations."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ def list_clients(request: Request, caller: CallerDep,
                  limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
                  after: Annotated[str | None, Query(pattern=CLIENT_ID_PATTERN, description="Last client_id")] = None,
                  ) -> Response:
-    """Spec §3.2 GET /clients: own clients and supplied ones, by client_id; next page in `Link` (RFC 8288)."""
+    """docs/protocol.md §3.2 GET /clients: own clients and supplied ones, by client_id; next page in `Link` (RFC
+    8288)."""
     require(caller, *CLIENT_SCOPES)
     if client_orgno is not None:
         require_orgno(client_orgno, "client_orgno")
@@ -112,7 +113,8 @@ def list_clients(request: Request, caller: CallerDep,
 @router.post("/clients", response_model=ClientOut, status_code=201, summary="Register a client",
              responses={201: {"headers": _LOCATION}, **responses("invalid", "forbidden")})
 def create_client(request: Request, response: Response, caller: CallerDep, body: ClientIn) -> ClientOut:
-    """Spec §3.2 POST /clients: dcr.write for the own org; dcr.supplier for another org (caller = supplier)."""
+    """docs/protocol.md §3.2 POST /clients: dcr.write for the own org; dcr.supplier for another org (caller =
+    supplier)."""
     client_orgno, supplier_orgno = owner_for_new_client(caller, body.client_orgno)
     _server_set(body, None, supplier_orgno)
     f = _fields(body, ClientFields("", IntegrationType.MASKINPORTEN), patch=False)
@@ -130,7 +132,7 @@ def create_client(request: Request, response: Response, caller: CallerDep, body:
 @router.get("/clients/{client_id}", response_model=ClientOut, summary="Read a client",
             responses=responses("not-found"))
 def get_client(request: Request, caller: CallerDep, client_id: ClientId) -> ClientOut:
-    """Spec §3.2 GET /clients/{id}: also a deactivated one (active=false); 404 for other orgs' clients."""
+    """docs/protocol.md §3.2 GET /clients/{id}: also a deactivated one (active=false); 404 for other orgs' clients."""
     with reading(request) as uow:
         return client_out(visible_client(caller, uow.get_client(client_id), client_id))
 
@@ -148,21 +150,22 @@ def _change(request: Request, caller: Caller, client_id: str, body: ClientBase, 
 @router.put("/clients/{client_id}", response_model=ClientOut, summary="Replace a client",
             responses=responses("invalid", "forbidden", "not-found", "conflict"))
 def put_client(request: Request, caller: CallerDep, client_id: ClientId, body: ClientIn) -> ClientOut:
-    """Spec §3.2 PUT: full replace; integration_type and client_orgno cannot change."""
+    """docs/protocol.md §3.2 PUT: full replace; integration_type and client_orgno cannot change."""
     return _change(request, caller, client_id, body, patch=False)
 
 
 @router.patch("/clients/{client_id}", response_model=ClientOut, summary="Change some fields of a client",
               responses=responses("invalid", "forbidden", "not-found", "conflict"))
 def patch_client(request: Request, caller: CallerDep, client_id: ClientId, body: ClientPatch) -> ClientOut:
-    """Spec §3.2 (PATCH is portvakt's addition): only the fields sent change, under the PUT rules."""
+    """docs/protocol.md §3.2 (PATCH is portvakt's addition): only the fields sent change, under the PUT rules."""
     return _change(request, caller, client_id, body, patch=True)
 
 
 @router.delete("/clients/{client_id}", response_model=ClientOut, summary="Deactivate a client",
                responses=responses("forbidden", "not-found"))
 def delete_client(request: Request, caller: CallerDep, client_id: ClientId) -> ClientOut:
-    """Spec §3.2 DELETE: deactivates (kept for history, no more tokens); returns the client, active=false."""
+    """docs/protocol.md §3.2 DELETE: deactivates (kept for history, no more tokens); returns the client,
+    active=false."""
     with writing(request) as uow:
         current = changeable_client(caller, uow.get_client(client_id), client_id, deactivate=True)
         return client_out(deactivate_client(uow, current, actor(caller), now(request)))

@@ -1,4 +1,4 @@
-"""GET /api/v1/delegationsources (spec §3.4): the delegation sources scopes may name."""
+"""GET /api/v1/delegationsources (docs/protocol.md §3.4): the delegation sources scopes may name."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/api/v1/clients/{client_id}/jwks (spec §3.3): read and replace a client's public key set.
+"""/api/v1/clients/{client_id}/jwks (docs/protocol.md §3.3): read and replace a client's public key set.
 
 Key input is read here, not by a pydantic body model, so that nothing of a refused key, and above all
 no private key sent by mistake, can reach a validation error, a log record or the store.
@@ -67,7 +67,7 @@ def _parse(index: int, entry: object) -> PublicKey:
 
 
 async def posted_keys(request: Request) -> list[PublicKey]:
-    """The public keys of a POST/PUT body (spec §3.3), parsed before anything else sees the body."""
+    """The public keys of a POST/PUT body (docs/protocol.md §3.3), parsed before anything else sees the body."""
     body = await request.body()
     if len(body) > MAX_BODY:
         raise Invalid(f"the key set must be at most {MAX_BODY} bytes", field="keys")
@@ -81,13 +81,13 @@ KeysDep = Annotated[list[PublicKey], Depends(posted_keys)]
 @router.get("/clients/{client_id}/jwks", response_model=JwksOut, summary="Read a client's key set",
             responses=responses("not-found"), response_model_exclude_none=True)
 def get_jwks(request: Request, caller: CallerDep, client_id: ClientId) -> JwksOut:
-    """Spec §3.3 GET: the registered public keys with their expiry (`exp`)."""
+    """docs/protocol.md §3.3 GET: the registered public keys with their expiry (`exp`)."""
     with reading(request) as uow:
         return jwks_out(visible_client(caller, uow.get_client(client_id), client_id))
 
 
 def _replace(request: Request, caller: Caller, client_id: str, keys: list[PublicKey]) -> JwksOut:
-    """POST and PUT: both replace the whole set (spec §3.3); every key expires a year from now."""
+    """POST and PUT: both replace the whole set (docs/protocol.md §3.3); every key expires a year from now."""
     with writing(request) as uow:
         changeable_client(caller, uow.get_client(client_id), client_id)
         client = replace_client_keys(uow, client_id, [(k.kid, k.jwk) for k in keys], actor(caller), now(request))
@@ -101,7 +101,7 @@ _CHANGE_RESPONSES = responses("invalid", "forbidden", "not-found", "conflict", "
              responses=_CHANGE_RESPONSES, openapi_extra=_BODY,
              response_model_exclude_none=True)
 def post_jwks(request: Request, caller: CallerDep, client_id: ClientId, keys: KeysDep) -> JwksOut:
-    """Spec §3.3 POST: replace the whole set (≤ 5 RSA keys, unique kids); re-posting a key renews it."""
+    """docs/protocol.md §3.3 POST: replace the whole set (≤ 5 RSA keys, unique kids); re-posting a key renews it."""
     return _replace(request, caller, client_id, keys)
 
 
@@ -109,5 +109,5 @@ def post_jwks(request: Request, caller: CallerDep, client_id: ClientId, keys: Ke
             responses=_CHANGE_RESPONSES, openapi_extra=_BODY,
             response_model_exclude_none=True)
 def put_jwks(request: Request, caller: CallerDep, client_id: ClientId, keys: KeysDep) -> JwksOut:
-    """Spec §3.3 PUT: the same as POST (both replace the whole set)."""
+    """docs/protocol.md §3.3 PUT: the same as POST (both replace the whole set)."""
     return _replace(request, caller, client_id, keys)

@@ -1,4 +1,4 @@
-"""The JSON of scopes and access-list entries (spec §3.4 scope model and ACL entry)."""
+"""The JSON of scopes and access-list entries (docs/protocol.md §3.4 scope model and ACL entry)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from portvakt.domain.errors import Invalid
 from portvakt.domain.models import AccessState, IntegrationType, Scope, ScopeAccess, Visibility
 
 MAX_INT = 2**31 - 1  # every integer of the API schemas: PostgreSQL INTEGER (docs/security.md, Input validation)
-SELF_CONTAINED: Final = "SELF_CONTAINED"  # the only token type portvakt issues (spec §3.4)
+SELF_CONTAINED: Final = "SELF_CONTAINED"  # the only token type portvakt issues (docs/protocol.md §3.4)
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -28,7 +28,8 @@ ReadOnly = Annotated[str | None, Field(max_length=300, description="read-only; i
 
 
 class ScopeAttributes(BaseModel):
-    """The attributes an API provider sets on a scope (spec §3.4 scope model); unknown fields are refused."""
+    """The attributes an API provider sets on a scope (docs/protocol.md §3.4 scope model); unknown fields are
+    refused."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,7 +60,7 @@ class ScopeAttributes(BaseModel):
 
 
 class ScopeCreate(ScopeAttributes):
-    """POST /scopes body: `prefix` and `subscope` are mandatory (spec §3.4)."""
+    """POST /scopes body: `prefix` and `subscope` are mandatory (docs/protocol.md §3.4)."""
 
     prefix: Annotated[str, Field(max_length=64)]
     subscope: Annotated[str, Field(max_length=128)]
@@ -73,7 +74,7 @@ class ScopeCreate(ScopeAttributes):
 
 
 class ScopeUpdate(ScopeAttributes):
-    """PUT /scopes body: the full set of attributes; the name is immutable (spec §3.4)."""
+    """PUT /scopes body: the full set of attributes; the name is immutable (docs/protocol.md §3.4)."""
 
     prefix: Annotated[str | None, Field(max_length=64)] = None
     subscope: Annotated[str | None, Field(max_length=128)] = None
@@ -89,7 +90,7 @@ class ScopeUpdate(ScopeAttributes):
 
 
 class ScopeOut(BaseModel):
-    """A scope (spec §3.4 scope model)."""
+    """A scope (docs/protocol.md §3.4 scope model)."""
 
     name: str
     prefix: str
@@ -109,7 +110,7 @@ class ScopeOut(BaseModel):
 
 
 class AccessOut(BaseModel):
-    """An access-list entry (spec §3.4 ACL entry, digdirator ConsumerRegistration)."""
+    """An access-list entry (docs/protocol.md §3.4 ACL entry, digdirator ConsumerRegistration)."""
 
     scope: str
     state: AccessState

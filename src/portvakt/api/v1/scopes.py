@@ -1,4 +1,4 @@
-"""/api/v1/scopes (spec §3.4): API providers manage the scopes under their own prefixes."""
+"""/api/v1/scopes (docs/protocol.md §3.4): API providers manage the scopes under their own prefixes."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _open_responses() -> dict[int | str, dict[str, Any]]:
             summary="All PUBLIC scopes (open, no token)")
 def list_all_scopes(request: Request, accessible_for_all: bool | None = None,
                     integration_type: IntegrationType | None = None, inactive: Inactive = False) -> list[ScopeOut]:
-    """Spec §3.4 GET /scopes/all: the open list of PUBLIC scopes, filtered."""
+    """docs/protocol.md §3.4 GET /scopes/all: the open list of PUBLIC scopes, filtered."""
     with reading(request) as uow:
         found = public_scopes(uow, accessible_for_all=accessible_for_all, include_inactive=inactive,
                               integration_type=integration_type.value if integration_type else None)
@@ -52,7 +52,7 @@ def list_all_scopes(request: Request, accessible_for_all: bool | None = None,
             summary="One own scope (scope=...), or the list of the own org's scopes")
 def get_scopes(request: Request, caller: CallerDep, scope: MaybeScopeName = None,
                inactive: Inactive = False) -> ScopeOut | list[ScopeOut]:
-    """Spec §3.4 GET /scopes[?scope=]: the caller org's scopes (public and private); never another org's."""
+    """docs/protocol.md §3.4 GET /scopes[?scope=]: the caller org's scopes (public and private); never another org's."""
     require(caller, SCOPES_WRITE)
     if scope is not None:
         split_scope_name(scope)
@@ -65,7 +65,8 @@ def get_scopes(request: Request, caller: CallerDep, scope: MaybeScopeName = None
 @router.post("/scopes", status_code=201, response_model=ScopeOut,
              responses=responses("invalid", "forbidden", "conflict"), summary="Create a scope under an own prefix")
 def create_scope(body: ScopeCreate, request: Request, caller: CallerDep) -> ScopeOut:
-    """Spec §3.4 POST /scopes: prefix assigned to the caller's org; an existing name, even deactivated, is 409."""
+    """docs/protocol.md §3.4 POST /scopes: prefix assigned to the caller's org; an existing name, even deactivated, is
+    409."""
     require(caller, SCOPES_WRITE)
     name = scope_name(body.prefix, body.subscope)
     t = now(request)
@@ -79,7 +80,7 @@ def create_scope(body: ScopeCreate, request: Request, caller: CallerDep) -> Scop
 @router.put("/scopes", response_model=ScopeOut, responses=responses("invalid", "forbidden", "not-found"),
             summary="Replace an own scope's attributes (the name is immutable)")
 def update_scope(body: ScopeUpdate, request: Request, caller: CallerDep, scope: ScopeName) -> ScopeOut:
-    """Spec §3.4 PUT /scopes?scope=: full replace of the attributes; `active: true` reactivates."""
+    """docs/protocol.md §3.4 PUT /scopes?scope=: full replace of the attributes; `active: true` reactivates."""
     require(caller, SCOPES_WRITE)
     split_scope_name(scope)
     t = now(request)
@@ -94,7 +95,7 @@ def update_scope(body: ScopeUpdate, request: Request, caller: CallerDep, scope: 
 @router.delete("/scopes", response_model=ScopeOut, responses=responses("invalid", "forbidden", "not-found"),
                summary="Deactivate an own scope (kept for audit, access list retained)")
 def delete_scope(request: Request, caller: CallerDep, scope: ScopeName) -> ScopeOut:
-    """Spec §3.4 DELETE /scopes?scope=: deactivates; /token then refuses the scope (MP-200)."""
+    """docs/protocol.md §3.4 DELETE /scopes?scope=: deactivates; /token then refuses the scope (MP-200)."""
     require(caller, SCOPES_WRITE)
     split_scope_name(scope)
     with writing(request) as uow:

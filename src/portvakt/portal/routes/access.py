@@ -1,5 +1,5 @@
 """The API provider admin's pages: the organisation's scopes and delegation schemes, and each scope's access
-list with the consumers' names (spec §3.4, §4.1 step 2; issue 5 §6). Changes are in access_change.py."""
+list with the consumers' names (docs/protocol.md §3.4, §4.1 step 2; decision P1). Changes are in access_change.py."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def access_url(request: Request, scope: str, **extra: str) -> str:
 
 
 async def own_scope(api: OrgApi, name: str) -> OwnScope:
-    """One of the organisation's own active scopes; the 404 page for any other name (spec §3.4 ownership)."""
+    """One of the organisation's own active scopes; the 404 page for any other name (docs/protocol.md §3.4
+    ownership)."""
     if name and len(name) <= MAX_SCOPE:
         for scope in await api.scopes():
             if scope.name == name:

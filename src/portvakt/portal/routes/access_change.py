@@ -1,5 +1,5 @@
 """The API provider admin grants and revokes access to an own scope, each after a confirmation that names
-the organisation (spec §3.4 PUT/DELETE /scopes/access/{consumer_orgno}; issue 5 §6)."""
+the organisation (docs/protocol.md §3.4 PUT/DELETE /scopes/access/{consumer_orgno}; decision P1)."""
 
 from __future__ import annotations
 

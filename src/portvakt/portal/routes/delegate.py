@@ -1,5 +1,5 @@
 """The access manager delegates an API: choose a delegation scheme, type the vendor's orgno, see the vendor's
-name, confirm (spec §4.1 step 5, issue 5 §6). Nothing is delegated before the confirmation."""
+name, confirm (docs/protocol.md §4.1 step 5, decision P1). Nothing is delegated before the confirmation."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ async def _supplier(api: OrgApi, form: DelegateForm) -> Organisation | None:
 
 
 async def _check(api: OrgApi, form: DelegateForm) -> Choice | None:
-    """Spec §4.1 step 5 inputs, checked before anything is sent: an active scheme and another organisation."""
+    """docs/protocol.md §4.1 step 5 inputs, checked before anything is sent: an active scheme and another
+    organisation."""
     schemes = {s.scheme_id: s for s in await api.schemes()}
     scheme = schemes.get(form.scheme_id)
     if scheme is None:

@@ -1,5 +1,5 @@
 """The access manager's delegations: those the organisation made (revoked ones as history on request), those
-made to it, and revoking one after a confirmation (spec §4.1 step 5, §4.2 step 4; issue 5 §6)."""
+made to it, and revoking one after a confirmation (docs/protocol.md §4.1 step 5, §4.2 step 4; decision P1)."""
 
 from __future__ import annotations
 

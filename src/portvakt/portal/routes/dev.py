@@ -1,4 +1,4 @@
-"""GET /dev/sms: the development outbox shown as a phone would (issue 5 §5; only in dev/demo mode)."""
+"""GET /dev/sms: the development outbox shown as a phone would (decision P9; only in dev/demo mode)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The three ways to register a system's key (design note alternatives 1-3, issue 5 §4)."""
+"""The three ways to register a system's key (design note alternatives 1-3, decisions P7, P8, P10)."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ async def _bundle(ctx: SystemContext) -> Pkcs12Bundle:
 
 
 async def pkcs12(request: Request) -> Response:
-    """POST: make the file, SMS the password, register the public key, then stream the file once (issue 5 §4c)."""
+    """POST: make the file, SMS the password, register the public key, then stream the file once (decision P8)."""
     await checked_form(request)
     ctx = await load_system(request)
     mobile = await _mobile(request, ctx)

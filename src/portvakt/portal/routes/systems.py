@@ -89,7 +89,7 @@ async def new_system_form(request: Request) -> Response:
 
 
 def _validate(form: SystemForm, choices: ScopeChoices) -> None:
-    """The portal's own checks before the API's (spec §3.2 lengths); errors by field."""
+    """The portal's own checks before the API's (docs/protocol.md §3.2 lengths); errors by field."""
     if not form.name:
         form.errors["client_name"] = "new.name.required"
     elif len(form.name) > MAX_NAME:

@@ -165,7 +165,7 @@ delegations = sa.Table(
     sa.Index("ix_delegations_scheme_id", "scheme_id"),
 )
 
-# Portal accounts (issue 5): the argon2 hash only, never a password.
+# Portal accounts: the argon2 hash only, never a password.
 people = sa.Table(
     "people", metadata,
     sa.Column("username", Key, primary_key=True),

@@ -1,4 +1,5 @@
-"""The Altinn side's tables in a unit of work: delegation schemes, delegations and people (spec §4, issue 5)."""
+"""The Altinn side's tables in a unit of work: delegation schemes, delegations and people (docs/protocol.md §4, issue
+5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Delegation schemes (with one row per scope they name) and delegations (spec §4.1).
+"""Delegation schemes (with one row per scope they name) and delegations (docs/protocol.md §4.1).
 
 Revision ID: 0003
 Revises: 0002
