@@ -6,13 +6,23 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum |
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 PG_BIN := /usr/lib/postgresql/15/bin
 export PORTVAKT_DATA_DIR ?= ./var
+# pytest-xdist workers for `unit` and `fast` (CI has 2 cores; `make test PYTEST_WORKERS=0` runs in one process).
+# --dist loadgroup spreads the tests one by one, except that the tests of one xdist_group run on one worker.
+PYTEST_WORKERS ?= 2
+PYTEST_XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+# The inner loop's tests: no real server processes, no browser, no PostgreSQL.
+FAST_TESTS := not slow and not postgres and not browser
 
-.PHONY: run test deps system-deps lint typecheck imports unit bench clean
+.PHONY: run test check deps system-deps lint typecheck imports unit fast bench clean
 
 run: deps
 	$(BIN)/portvakt serve --demo
 
+# Everything, as CI runs it.
 test: deps system-deps lint typecheck imports unit
+
+# The inner loop: the static checks and the fast tests (needs only `make deps`).
+check: lint typecheck imports fast
 
 deps: $(STAMP) $(NPM_STAMP)
 
@@ -51,7 +61,10 @@ imports: deps
 	$(BIN)/lint-imports
 
 unit: deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_XDIST)
+
+fast: deps
+	$(BIN)/pytest -q $(PYTEST_XDIST) -m "$(FAST_TESTS)"
 
 bench: deps
 	bash bench/run.sh

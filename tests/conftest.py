@@ -19,9 +19,9 @@ from portvakt.domain.models import AccessState, IntegrationType, Scope
 from portvakt.jose import PrivateKeyHandle, Signer
 from portvakt.settings import Settings
 from portvakt.storage.memory import MemoryStore
-from portvakt.wiring import build_runtime
+from portvakt.wiring import Overrides, assemble
 
-pytest_plugins = ["tests.conftest_pg"]
+pytest_plugins = ["tests.conftest_pg", "tests.conftest_keys"]
 
 ISSUER = "http://portvakt.test/"
 PROVIDER = "974760673"
@@ -85,7 +85,7 @@ class _Refreshing:
 
     def __exit__(self, *exc: Any) -> None:
         self.cm.__exit__(*exc)
-        self.world.runtime.catalog.refresh()
+        self.world.runtime.registry.refresh()
 
 
 def seed(store: MemoryStore, key: PrivateKeyHandle, now: datetime) -> str:
@@ -113,14 +113,12 @@ def seed(store: MemoryStore, key: PrivateKeyHandle, now: datetime) -> str:
 
 @pytest.fixture
 def world(rsa_keys: list[PrivateKeyHandle]) -> Iterator[World]:
-    """A fresh server on the memory store, with a fixed clock at T0."""
-    from portvakt.api.app import create_app
-
+    """A fresh server (token service and Altinn side) on the memory store, with a fixed clock at T0."""
     store = MemoryStore()
     now = datetime.now(UTC).replace(microsecond=0)
     clock = FixedClock(now)
     client_id = seed(store, rsa_keys[0], now)
     settings = Settings(issuer=ISSUER, data_dir="/nonexistent")  # type: ignore[arg-type]
-    rt = build_runtime(settings, store=store, clock=clock, kek=b"test-kek")
-    with TestClient(create_app(rt), base_url="http://portvakt.test") as http:
-        yield World(store, clock, http, rsa_keys[0], client_id, rt)
+    app = assemble(settings, ("token", "altinn"), Overrides(store=store, clock=clock, kek=b"test-kek"))
+    with TestClient(app, base_url="http://portvakt.test") as http:
+        yield World(store, clock, http, rsa_keys[0], client_id, app.runtime)

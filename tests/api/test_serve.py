@@ -25,10 +25,28 @@ BIN = Path(sys.executable).parent / "portvakt"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
+#: Ports handed out by free_port() and held until a Server is up on them (see free_port).
+_RESERVED: dict[int, socket.socket] = {}
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port of 127.0.0.1, held until a `Server` listens on it (or the test process ends).
+
+    The port stays bound (not listening, SO_REUSEADDR) so that no other bind(0) or outgoing connection, of this
+    process or of another pytest-xdist worker, is given it meanwhile; uvicorn sets SO_REUSEADDR too, so the
+    server's own bind still succeeds."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    _RESERVED[port] = s
+    return port
+
+
+def release_port(port: int) -> None:
+    """Close free_port()'s hold on `port`, if any."""
+    if (held := _RESERVED.pop(port, None)) is not None:
+        held.close()
 
 
 class Server:
@@ -36,23 +54,37 @@ class Server:
 
     def __init__(self, data_dir: Path, *args: str, ready: str = "jwk", env: dict[str, str] | None = None,
                  port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.log = data_dir / f"server-{self.port}.log"
         self.env = {**os.environ, "PORTVAKT_DATA_DIR": str(data_dir), **(env or {})}
+        # A port of our own choosing can still be lost to another process before the server binds it (under
+        # pytest-xdist, another worker); then the server exits, and we try again on a new port.
+        for _ in range(1 if port else 3):
+            self.port = port or free_port()
+            self.url = f"http://127.0.0.1:{self.port}/"
+            self.log = data_dir / f"server-{self.port}.log"
+            try:
+                if self._start(data_dir, args, ready):
+                    return
+            finally:
+                release_port(self.port)
+            if "address already in use" not in self.log.read_text().lower():
+                break
+        raise AssertionError(f"server did not start:\n{self.log.read_text()}")
+
+    def _start(self, data_dir: Path, args: tuple[str, ...], ready: str) -> bool:
+        """Start the process and wait until it answers `ready` with 200; False (and stopped) if it does not."""
         with self.log.open("w") as out:
             self.proc = subprocess.Popen([str(BIN), "serve", "--port", str(self.port), *args], env=self.env,
                                          stdout=out, stderr=subprocess.STDOUT, cwd=data_dir.parent)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.proc.poll() is None:
             try:
-                if httpx.get(f"{self.url}{ready}", timeout=1).status_code == 200:
-                    return
+                if httpx.get(f"{self.url}{ready}", timeout=1).status_code == 200 and self.proc.poll() is None:
+                    return True
             except httpx.HTTPError:
                 time.sleep(0.1)
         self.stop()
-        raise AssertionError(f"server did not start:\n{self.log.read_text()}")
+        return False
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -136,7 +136,7 @@ def test_rotation_publishes_before_signing_and_keeps_the_old_key(world: World) -
     old_token = world.post(world.grant()).json()["access_token"]
     assert pyjwt.get_unverified_header(old_token)["kid"] == active
     rotate_signing_keys(world.store, b"test-kek", 2048, world.clock.now(), 7200)
-    world.runtime.catalog.refresh()
+    world.runtime.registry.refresh()
     after = [k["kid"] for k in world.http.get("/jwk").json()["keys"]]
     assert after[0] == published_next
     assert active in after and len(after) == 3

@@ -1,4 +1,5 @@
-"""A real portvakt on 127.0.0.1 (uvicorn in a thread, SQLite) with the demo data and the portal at /portal."""
+"""A real portvakt on 127.0.0.1 (uvicorn in a thread, SQLite, every role as `assemble` makes it) with the demo data
+and the portal at /portal."""
 
 from __future__ import annotations
 
@@ -11,42 +12,25 @@ from typing import Any
 
 import httpx
 import uvicorn
-from starlette.applications import Starlette
-from starlette.routing import Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portvakt.altinn.passwords import Argon2PasswordHasher
-from portvakt.api.app import create_app
-from portvakt.cli.demo import seed_demo
-from portvakt.cli.users import seed_demo_people
+from portvakt.cli.demo import seed_demo, seed_demo_people
 from portvakt.domain.clock import SystemClock
 from portvakt.domain.portal_client import bootstrap_portal_client
 from portvakt.jose import PrivateKeyHandle
-from portvakt.portal import create_portal, portal_config
+from portvakt.portal import portal_config
 from portvakt.settings import Settings
 from portvakt.sms import DevOutbox
-from portvakt.wiring import build_runtime, prepare
+from portvakt.wiring import Overrides, assemble, prepare
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Dispatch:
-    """/portal/... to the portal, everything else (and the lifespan) to the server."""
-
-    def __init__(self, server: ASGIApp, portal: ASGIApp) -> None:
-        self.server = server
-        self.portal = Starlette(routes=[Mount("/portal", app=portal)])
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = str(scope.get("path", ""))
-        if scope["type"] == "http" and (path == "/portal" or path.startswith("/portal/")):
-            await self.portal(scope, receive, send)
-        else:
-            await self.server(scope, receive, send)
+def listening_socket() -> socket.socket:
+    """A socket bound to a port the OS picks on 127.0.0.1, handed to uvicorn as it is: no other process (another
+    pytest-xdist worker) can take the port between choosing it and serving on it."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    return s
 
 
 def provision(settings: Settings) -> tuple[Any, dict[str, str]]:
@@ -59,7 +43,7 @@ def provision(settings: Settings) -> tuple[Any, dict[str, str]]:
     cfg = portal_config(settings)
     cfg.key_file.write_bytes(key.to_pem())
     with store.begin() as uow:
-        bootstrap_portal_client(uow, settings.operator_orgno, cfg.client_id, key.public_jwk, now)
+        bootstrap_portal_client(uow, settings.operator_orgno, cfg.settings.client_id, key.public_jwk, now)
     return store, people
 
 
@@ -82,16 +66,15 @@ class LiveServer:
 
 def start(data_dir: Path) -> LiveServer:
     """Provision and start; returns when /jwk answers."""
-    port = free_port()
+    sock = listening_socket()
+    port = int(sock.getsockname()[1])
     settings = Settings(data_dir=data_dir, host="127.0.0.1", port=port, demo=True)
     store, people = provision(settings)
-    rt = build_runtime(settings, store=store)
     outbox = DevOutbox()
-    portal = create_portal(portal_config(settings), sms=outbox, outbox=outbox)
-    config = uvicorn.Config(Dispatch(create_app(rt), portal), host="127.0.0.1", port=port, log_level="info",
-                            access_log=True, lifespan="on")
+    app = assemble(settings, overrides=Overrides(store=store, outbox=outbox))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", access_log=True, lifespan="on")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="portvakt-test-server", daemon=True)
+    thread = threading.Thread(target=server.run, args=([sock],), name="portvakt-test-server", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 30

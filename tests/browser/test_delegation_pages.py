@@ -21,7 +21,8 @@ from .flows import log_in
 from .server import LiveServer
 from .support import Shots, needs_chromium
 
-pytestmark = [needs_chromium, pytest.mark.slow]
+#: Under pytest-xdist the browser modules run on one worker, one after another: one Chromium at a time.
+pytestmark = [needs_chromium, pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("browser")]
 ACCESS_MANAGER, API_ADMIN = "tor@toten.demo", "ada@brreg.demo"
 CONSUMER, VENDOR = "310838128", "314330897"
 VENDOR_NAME = "Turbo Systemleverandør AS"

@@ -27,7 +27,8 @@ from .flows import OPEN_SCOPE, VENDOR_PERSON, create_system, database_text, log_
 from .server import LiveServer
 from .support import LogCapture, Shots, needs_chromium
 
-pytestmark = [needs_chromium, pytest.mark.slow]
+#: Under pytest-xdist the browser modules run on one worker, one after another: one Chromium at a time.
+pytestmark = [needs_chromium, pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("browser")]
 PORTVAKT = Path(sys.executable).parent / "portvakt"
 
 

@@ -7,13 +7,14 @@ import pytest
 
 from portvakt.domain.delegations import DELEGATIONS_ADMIN
 from portvakt.jose import peek
-from portvakt.oauth.issuer import AccessTokenIssuer
+from portvakt.oauth.minter import AccessTokenMinter
 from portvakt.oauth.service_tokens import SERVICE_CLIENT_ID, ServiceTokenSource
 from tests.conftest import ISSUER, OPERATOR, World
 
 
 def source(world: World, **kw: int) -> ServiceTokenSource:
-    return ServiceTokenSource(AccessTokenIssuer(world.runtime.keyring, ISSUER), world.clock, orgno=OPERATOR,
+    minter = AccessTokenMinter(world.runtime.keyring, ISSUER, world.runtime.settings.token)
+    return ServiceTokenSource(minter, world.clock, orgno=OPERATOR,
                               scopes=(DELEGATIONS_ADMIN,), **kw)
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from portvakt.altinn.passwords import Argon2PasswordHasher
 from portvakt.cli import demo
-from portvakt.cli.users import seed_demo_people
+from portvakt.cli.demo import seed_demo_people
 from portvakt.domain import usecases as uc
 from portvakt.domain.models import PersonRole, PortalRole
 from portvakt.domain.people import authenticate

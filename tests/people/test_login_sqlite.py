@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from portvakt.api.altinn import TokenGate, create_altinn_app
 from portvakt.domain import usecases as uc
 from portvakt.domain.people import add_person, set_password
 from portvakt.domain.portal_client import PORTAL_CLIENT_SCOPES
-from portvakt.oauth.bearer import local_validator
+from portvakt.settings import AltinnSettings, Settings
 from portvakt.storage.sql import SqlStore, upgrade
+from portvakt.wiring import Overrides, assemble
 from tests.api.v1.conftest import token_for
 from tests.conftest import ISSUER, OPERATOR, VENDOR, World
 from tests.people.conftest import IDA_ROLES, OP, PASSWORD, fast_hasher
@@ -46,9 +46,11 @@ def test_no_password_in_any_row_or_log(tmp_path: Path, world: World, token_for: 
             uc.add_org(uow, orgno, f"Org {orgno}", OP, now)
         add_person(uow, fast_hasher(), username="ida", name="Ida", mobile="+4791234567", password=PASSWORD,
                    roles=IDA_ROLES, actor=OP, now=now)
-    check = TokenGate(local_validator(world.runtime.keyring, ISSUER, world.clock), frozenset({PORTAL}))
+    settings = Settings(data_dir=tmp_path, altinn=AltinnSettings(token_issuer=ISSUER))
+    assert settings.portal.client_id == PORTAL
+    app = assemble(settings, ("altinn",), Overrides(store=store, clock=world.clock, token_http=world.http))
     headers = {"authorization": f"Bearer {token_for(OPERATOR, *PORTAL_CLIENT_SCOPES, client_id=PORTAL)}"}
-    with TestClient(create_altinn_app(store, world.clock, check)) as http:
+    with TestClient(app) as http:
         ok = http.post("/accessmanagement/api/v1/portal/login", json={"username": "ida", "password": PASSWORD},
                        headers=headers)
         assert ok.status_code == 200 and ok.json()["roles"][1]["orgno"] == VENDOR

@@ -9,13 +9,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from portvakt.domain.clock import SystemClock
 from portvakt.jose import PrivateKeyHandle
-from portvakt.settings import Settings
-from portvakt.storage.memory import MemoryStore
-from portvakt.wiring import build_runtime
 
-from .stack import ISSUER, PORTAL_URL, Stack, make_portal, seed, server_app
+from .stack import Stack
+from .stack import make_stack as make_stack_in
 
 
 @pytest.fixture
@@ -24,16 +21,10 @@ def make_stack(tmp_path: Path, rsa_keys: list[PrivateKeyHandle]) -> Iterator[Cal
     opened: list[TestClient] = []
 
     def make(**config: Any) -> Stack:
-        store = MemoryStore()
-        clock = SystemClock()
-        seed(store, rsa_keys[2], clock.now())
-        settings = Settings(issuer=ISSUER, data_dir=tmp_path)
-        rt = build_runtime(settings, store=store, clock=clock, kek=b"test-kek")
-        root, cfg, recorder, outbox = make_portal(tmp_path, store, rt, rsa_keys[2], **config)
-        browser = TestClient(root, base_url=PORTAL_URL)
-        browser.__enter__()
-        opened.append(browser)
-        return Stack(store, rt, server_app(rt), outbox, recorder, browser, cfg)
+        made = make_stack_in(tmp_path, rsa_keys[2], **config)
+        made.browser.__enter__()
+        opened.append(made.browser)
+        return made
 
     yield make
     for browser in opened:

@@ -1,4 +1,4 @@
-"""An in-process portvakt (memory store, real /token, /api/v1 and Altinn side) with the portal mounted at /portal."""
+"""An in-process portvakt (memory store, real /token, /api/v1 and Altinn side) and the portal in front of it."""
 
 from __future__ import annotations
 
@@ -9,28 +9,26 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 from starlette.applications import Starlette
-from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from portvakt.altinn.passwords import Argon2PasswordHasher
-from portvakt.api.altinn import TokenGate, create_altinn_app, mount_altinn
 from portvakt.api.app import FastPath
 from portvakt.api.runtime import Runtime
-from portvakt.api.token import TokenEndpoint
-from portvakt.api.v1.app import create_v1
 from portvakt.domain import usecases as uc
 from portvakt.domain.audit import Actor
 from portvakt.domain.bootstrap import bootstrap_altinn, bootstrap_operator
+from portvakt.domain.clock import SystemClock
 from portvakt.domain.models import AccessState, PersonRole, PortalRole, Scope
 from portvakt.domain.people import add_person
 from portvakt.domain.portal_client import bootstrap_portal_client
+from portvakt.domain.ports import Clock
 from portvakt.jose import PrivateKeyHandle
-from portvakt.oauth.bearer import local_validator
-from portvakt.portal import PortalConfig, create_portal
+from portvakt.portal import PortalConfig
+from portvakt.settings import PortalSettings, Settings
 from portvakt.sms import DevOutbox
 from portvakt.storage.memory import MemoryStore
+from portvakt.wiring import Overrides, assemble
 
 ISSUER = "http://portvakt.test/"
 PORTAL_URL = "https://portal.test"
@@ -73,15 +71,6 @@ def seed(store: MemoryStore, portal_key: PrivateKeyHandle, now: datetime) -> Non
         bootstrap_portal_client(uow, OPERATOR, PORTAL_CLIENT, portal_key.public_jwk, now)
 
 
-def server_app(rt: Runtime) -> FastPath:
-    """The token service, /api/v1 and the Altinn side (as api.app.create_app, with a cheap password hasher)."""
-    app = FastAPI()
-    app.mount("/api/v1", create_v1(rt))
-    tokens = TokenGate(local_validator(rt.keyring, rt.issuer, rt.clock), rt.portal_clients, "altinn")
-    mount_altinn(app, create_altinn_app(rt.store, rt.clock, tokens, hasher=CHEAP_HASHER))
-    return FastPath(app, TokenEndpoint(rt), rt.settings.limits)
-
-
 class Recorder(httpx.AsyncBaseTransport):
     """Forwards the portal's API calls to the server app and keeps every request."""
 
@@ -114,6 +103,8 @@ class Stack:
     recorder: Recorder
     browser: TestClient
     config: PortalConfig
+    #: The portal's own app (its state: `portal.state.portal`).
+    portal: Starlette
     extra: dict[str, Any] = field(default_factory=dict)
 
     def csrf(self, path: str = "/portal/login") -> str:
@@ -147,15 +138,35 @@ class Stack:
         return resp.headers["location"].rsplit("/", 1)[1]
 
 
-def make_portal(tmp: Path, store: MemoryStore, rt: Runtime, key: PrivateKeyHandle, **config: Any,
-                ) -> tuple[Starlette, PortalConfig, Recorder, DevOutbox]:
-    """The portal app mounted at /portal, calling the server in-process through a Recorder."""
+#: The keywords of make_stack that are not PORTVAKT_PORTAL__* options but what PortalConfig resolves.
+RESOLVED = ("api_url", "altinn_url", "key_file", "dev_mode", "roles_refresh_seconds")
+
+
+def portal_config_for(default_key: Path, **config: Any) -> PortalConfig:
+    """The portal's config for a test: PortalSettings options as keywords, and the resolved values (RESOLVED) for
+    this in-process server unless given."""
+    resolved: dict[str, Any] = {"api_url": ISSUER, "altinn_url": ISSUER, "key_file": default_key, "dev_mode": True}
+    resolved |= {name: config.pop(name) for name in RESOLVED if name in config}
+    return PortalConfig(PortalSettings(client_id=PORTAL_CLIENT, **config), **resolved)
+
+
+def make_stack(tmp: Path, key: PrivateKeyHandle, clock: Clock | None = None, **config: Any) -> Stack:
+    """The server (memory store, cheap password hasher) and the portal in front of it as its own app, calling
+    the server in-process through a Recorder; both made by `assemble`, both reading `clock` (default the system's)."""
+    store = MemoryStore()
+    clock = clock or SystemClock()
+    seed(store, key, clock.now())
+    settings = Settings(issuer=ISSUER, data_dir=tmp)
+    server = assemble(settings, ("token", "altinn"),
+                      Overrides(store=store, clock=clock, kek=b"test-kek", hasher=CHEAP_HASHER))
+    assert server.runtime is not None
     key_file = tmp / "portal-key.pem"
     key_file.write_bytes(key.to_pem())
-    recorder = Recorder(httpx.ASGITransport(app=server_app(rt)))
+    recorder = Recorder(httpx.ASGITransport(app=server))
     outbox = DevOutbox()
-    cfg = PortalConfig(**{"api_url": ISSUER, "altinn_url": ISSUER, "client_id": PORTAL_CLIENT, "key_file": key_file,
-                          "dev_mode": True, **config})
-    http = httpx.AsyncClient(transport=recorder, base_url=ISSUER)
-    portal = create_portal(cfg, sms=outbox, outbox=outbox, http=http)
-    return Starlette(routes=[Mount("/portal", app=portal)]), cfg, recorder, outbox
+    cfg = portal_config_for(key_file, **config)
+    front = assemble(settings, ("portal",), Overrides(portal_config=cfg, outbox=outbox, portal_transport=recorder,
+                                                      clock=clock))
+    browser = TestClient(front, base_url=PORTAL_URL)
+    assert isinstance(front.portal, Starlette)
+    return Stack(store, server.runtime, server, outbox, recorder, browser, cfg, front.portal)

@@ -24,7 +24,7 @@ def test_one_token_serves_many_calls(ida: Stack) -> None:
 
 
 def test_a_refused_token_is_fetched_again_once(ida: Stack) -> None:
-    tokens = ida.browser.app.routes[0].app.state.portal.backend._tokens  # type: ignore[attr-defined]
+    tokens = ida.portal.state.portal.backend._tokens  # type: ignore[attr-defined]
     tokens._token = "not-a-valid-token"
     assert ida.browser.get("/portal/systems").status_code == 200
     assert len(ida.recorder.api_calls("POST", "/token")) == 2
@@ -89,7 +89,7 @@ def test_bad_form_bodies_are_answered_never_500(ida: Stack) -> None:
 
 def test_an_unexpected_error_is_a_plain_500_page_with_the_headers(ida: Stack, monkeypatch: pytest.MonkeyPatch,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
-    backend = ida.browser.app.routes[0].app.state.portal.backend  # type: ignore[attr-defined]
+    backend = ida.portal.state.portal.backend  # type: ignore[attr-defined]
 
     async def broken(vendor: str) -> None:
         raise RuntimeError("internal detail 1234")

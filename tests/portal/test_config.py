@@ -15,8 +15,8 @@ def test_defaults_point_at_this_server(tmp_path: Path) -> None:
     assert cfg.api_url == cfg.altinn_url == "http://127.0.0.1:8080/"
     assert cfg.token_endpoint == "http://127.0.0.1:8080/token"
     assert cfg.key_file == tmp_path / "portal-client-key.pem"
-    assert cfg.client_id == "portvakt-portal" and cfg.scopes == PORTAL_SCOPES
-    assert cfg.secure_cookies and not cfg.dev_mode and cfg.default_language == "nb"
+    assert cfg.settings.client_id == "portvakt-portal" and cfg.scopes == PORTAL_SCOPES
+    assert cfg.settings.secure_cookies and not cfg.dev_mode and cfg.settings.default_language == "nb"
     assert len(cfg.session_secret) == 32
     assert portal_config(Settings(data_dir=tmp_path)).session_secret != cfg.session_secret, "random per start"
     assert "session_secret" not in repr(cfg)
@@ -34,7 +34,8 @@ def test_environment_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
                         "SECURE_COOKIES": "false", "DEFAULT_LANGUAGE": "en", "LOGIN_MAX_FAILURES": "3"}.items():
         monkeypatch.setenv(f"PORTVAKT_PORTAL__{name}", value)
     cfg = portal_config(Settings(data_dir=tmp_path))
-    assert (cfg.api_url, cfg.altinn_url, cfg.client_id) == ("https://api.example/", "https://altinn.example/",
+    assert (cfg.api_url, cfg.altinn_url, cfg.settings.client_id) == ("https://api.example/", "https://altinn.example/",
                                                             "portal-2")
     assert cfg.key_file == tmp_path / "k.pem" and cfg.session_secret == b"s3cret"
-    assert not cfg.secure_cookies and cfg.default_language == "en" and cfg.login_max_failures == 3
+    options = cfg.settings
+    assert not options.secure_cookies and options.default_language == "en" and options.login_max_failures == 3

@@ -112,7 +112,7 @@ def test_expired_keys_are_dropped_not_renewed(ida: Stack, rsa_keys: list[Private
     long_ago = ida.runtime.clock.now() - timedelta(days=400)
     with ida.store.begin() as uow:
         replace_client_keys(uow, client_id, [(old.kid, old.public_jwk)], OP, long_ago)
-    ida.runtime.catalog.refresh()
+    ida.runtime.registry.refresh()
     page = ida.browser.get(f"/portal/systems/{client_id}").text
     assert "Systemet kan ikke hente tokens" in page and "Nøkkelen er utløpt" in page
     assert paste(ida, client_id, public_pem(rsa_keys[1]), follow_redirects=False).status_code == 303

@@ -78,7 +78,7 @@ def test_the_lock_lifts_when_the_window_has_passed() -> None:
 
 
 def test_the_failure_table_is_bounded() -> None:
-    window = FailureWindow(limit=1, window=60, max_keys=2)
+    window = FailureWindow(limit=1, window=60, now=Clock(), max_keys=2)
     for key in ("a", "b", "c"):
         window.fail(key)
     assert window.retry_after("a") == 0 and window.retry_after("c") > 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from portvakt.portal.models import Person
 from portvakt.portal.sessions import SessionStore
+from portvakt.wire.altinn import PersonOut
 
 from .stack import Stack
 
@@ -61,7 +61,7 @@ def test_logout_ends_the_session_at_the_server(ida: Stack) -> None:
     assert "Du er logget ut" in ida.browser.get("/portal/login?done=logout").text
 
 
-PERSON = Person(username="p@x.test", name="P", mobile="+4790000009", roles=())
+PERSON = PersonOut(username="p@x.test", name="P", mobile="+4790000009", roles=[])
 
 
 class Clock:
@@ -87,7 +87,7 @@ def test_sessions_end_when_idle_and_at_their_lifetime() -> None:
 
 
 def test_renew_changes_id_and_csrf_and_drops_the_old() -> None:
-    store = SessionStore(b"k" * 32, idle=60, lifetime=300)
+    store = SessionStore(b"k" * 32, idle=60, lifetime=300, now=Clock())
     old = store.new("en")
     new = store.renew(old, PERSON)
     assert new.sid != old.sid and new.csrf != old.csrf
@@ -97,7 +97,7 @@ def test_renew_changes_id_and_csrf_and_drops_the_old() -> None:
 
 
 def test_the_store_is_bounded_and_drops_the_least_recently_used() -> None:
-    store = SessionStore(b"k" * 32, idle=600, lifetime=600, max_sessions=3)
+    store = SessionStore(b"k" * 32, idle=600, lifetime=600, now=Clock(), max_sessions=3)
     first, second, third = store.new("nb"), store.new("nb"), store.new("nb")
     assert store.get(first.sid) is first
     fourth = store.new("nb")
@@ -107,5 +107,5 @@ def test_the_store_is_bounded_and_drops_the_least_recently_used() -> None:
 
 
 def test_odd_cookie_values_are_just_unknown() -> None:
-    store = SessionStore(b"k" * 32, idle=60, lifetime=60)
+    store = SessionStore(b"k" * 32, idle=60, lifetime=60, now=Clock())
     assert store.get(None) is None and store.get("") is None and store.get("x" * 500) is None

@@ -5,13 +5,16 @@ from __future__ import annotations
 import shlex
 from datetime import UTC, datetime
 
-from portvakt.portal.models import RegisteredKey, System
 from portvakt.portal.usage import key_file_names, usage_snippets
+from portvakt.wire.clients import ClientOut, JwkOut
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-SYSTEM = System(client_id="c-1", client_name="S", client_orgno="314330897", integration_type="altinn_virksys",
-                scopes=("a:b", "c:d/e"), created=NOW, last_updated=NOW)
-KEY = RegisteredKey(kty="RSA", kid="kid_ABC-123456789", n="n", e="AQAB", exp=2_000_000_000)
+SYSTEM = ClientOut(client_id="c-1", client_name="S", client_orgno="314330897", supplier_orgno=None, description="",
+                   client_uri=None, integration_type="altinn_virksys", application_type="web",
+                   token_endpoint_auth_method="private_key_jwt",
+                   grant_types=["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+                   scopes=["a:b", "c:d/e"], access_token_lifetime=None, active=True, created=NOW, last_updated=NOW)
+KEY = JwkOut(kty="RSA", kid="kid_ABC-123456789", n="n", e="AQAB", exp=2_000_000_000)
 
 
 def test_the_command_has_everything_filled_in() -> None:

@@ -11,7 +11,7 @@ from portvakt.domain import usecases as uc
 from portvakt.domain.bootstrap import bootstrap_altinn
 from portvakt.domain.models import AccessState, IntegrationType, SigningKeyState
 from portvakt.jose import PrivateKeyHandle, Signer
-from portvakt.oauth.issuer import TokenGrant
+from portvakt.oauth.minter import TokenGrant
 from tests.conftest import ISSUER, OP, OPERATOR, World
 
 
@@ -51,9 +51,10 @@ def minted(world: World, orgno: str, *scopes: str, client_id: str | None = None,
         base = uow.get_client(world.client_id)
     assert base is not None
     client = replace(base, client_id=client_id or f"admin-{orgno}", client_orgno=orgno)
-    grant = TokenGrant(client=client, client_amr="private_key_jwt", scopes=scopes, consumer_orgno=orgno,
+    grant = TokenGrant(client_id=client.client_id, client_orgno=client.client_orgno, client_amr="private_key_jwt",
+                       scopes=scopes, consumer_orgno=orgno,
                        supplier_orgno=supplier, delegation_source=None, audience=audience, pid=None, lifetime=600)
-    return str(world.runtime.tokens._issuer.issue(grant, int(world.clock.now().timestamp())).access_token)
+    return str(world.runtime.tokens._minter.mint(grant, int(world.clock.now().timestamp())).access_token)
 
 
 def server_signed(world: World, claims: dict[str, Any], alg: str = "RS256") -> str:

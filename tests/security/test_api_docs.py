@@ -10,14 +10,15 @@ from starlette.testclient import TestClient
 
 from portvakt.settings import Settings
 from portvakt.storage.memory import MemoryStore
-from portvakt.wiring import create_app
+from portvakt.wiring import Overrides, assemble
 
 DOCS = ("/api/v1/docs", "/accessmanagement/docs")
 OPENAPI = ("/api/v1/openapi.json", "/accessmanagement/openapi.json")
 
 
 def _client(tmp_path: Path, **settings: object) -> TestClient:
-    return TestClient(create_app(Settings(data_dir=tmp_path, **settings), store=MemoryStore()))  # type: ignore[arg-type]
+    return TestClient(assemble(Settings(data_dir=tmp_path, **settings),  # type: ignore[arg-type]
+                               overrides=Overrides(store=MemoryStore())))
 
 
 def test_no_swagger_ui_by_default_but_the_openapi_documents_remain(tmp_path: Path) -> None:

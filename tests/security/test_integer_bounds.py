@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from portvakt.api.app import create_app
 from portvakt.domain.models import Client, IntegrationType
-from portvakt.oauth.issuer import TokenGrant
+from portvakt.oauth.minter import TokenGrant
 from portvakt.settings import Settings
-from portvakt.wiring import build_runtime, prepare
+from portvakt.wiring import assemble, prepare
 
 OPERATOR = "991825827"
 HUGE = [2**31, 2**63, 2**64 + 1, 10**40]
@@ -25,15 +24,17 @@ def admin(tmp_path: Path) -> Iterator[Any]:
     """admin(method, path, json) on a SQLite-backed server, with an operator token for clients and scopes."""
     settings = Settings(data_dir=tmp_path)
     prepare(settings).close()
-    rt = build_runtime(settings)
+    app = assemble(settings, ("token",))
+    rt = app.runtime
+    assert rt is not None
     now = rt.clock.now()
     client = Client(client_id="admin", client_name="admin", client_orgno=OPERATOR, scopes=(), created=now,
                     last_updated=now, integration_type=IntegrationType.MASKINPORTEN)
-    grant = TokenGrant(client=client, client_amr="private_key_jwt",
+    grant = TokenGrant(client_id=client.client_id, client_orgno=client.client_orgno, client_amr="private_key_jwt",
                        scopes=("idporten:dcr.write", "idporten:scopes.write"), consumer_orgno=OPERATOR,
                        supplier_orgno=None, delegation_source=None, audience=None, pid=None, lifetime=600)
-    token = rt.tokens._issuer.issue(grant, int(rt.clock.now().timestamp())).access_token
-    with TestClient(create_app(rt, altinn=False)) as http:
+    token = rt.tokens._minter.mint(grant, int(rt.clock.now().timestamp())).access_token
+    with TestClient(app) as http:
         yield lambda method, path, body: http.request(method, f"/api/v1{path}", json=body,
                                                       headers={"authorization": f"Bearer {token}"})
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from tests.portal.conftest import make_stack
 from tests.portal.stack import PEOPLE, Stack
@@ -19,6 +20,8 @@ from tests.portal.stack import PEOPLE, Stack
 from .portal_crowd import SlowHasher, client, login, run, slow_stack
 
 __all__ = ["make_stack", "slow_stack"]
+#: Timing-sensitive: under pytest-xdist these run one after another on one worker (docs/testing.md).
+pytestmark = pytest.mark.xdist_group("timing")
 
 IDA = "ida@vendor.test"
 RIGHT = PEOPLE[IDA][0]

@@ -20,7 +20,7 @@ from portvakt.settings import Settings
 from portvakt.wiring import key_encryption_key, open_store
 from tests.api.test_serve import Server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("one-validator")]  # one deployment per module
 OPERATOR = "991825827"
 BAD_CHECKSUM = "991825828"
 SCOPE = "idporten:dcr.read"

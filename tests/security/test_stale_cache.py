@@ -24,7 +24,7 @@ from portvakt.domain.scopes import deactivate_scope, revoke_access
 from portvakt.jose import PrivateKeyHandle
 from portvakt.settings import Settings
 from portvakt.storage.memory import MemoryReplayCache, MemoryStore
-from portvakt.wiring import build_runtime
+from portvakt.wiring import Overrides, assemble
 from tests.conftest import ISSUER, OP, VENDOR, World, seed
 
 TIMEOUT = 10
@@ -57,14 +57,21 @@ class PausingStore:
         self.watched = method
 
     @contextmanager
-    def begin(self) -> Iterator[Any]:
-        with self.inner.begin() as uow:
+    def _paused_after(self, unit: Any) -> Iterator[Any]:
+        with unit as uow:
             spy = _Spy(uow, self.watched)
             yield spy
         if spy.hit and self.watched is not None:
             self.watched = None  # one shot
             self.paused.set()
             assert self.resume.wait(TIMEOUT)
+
+    def begin(self) -> Any:
+        return self._paused_after(self.inner.begin())
+
+    def read(self) -> Any:
+        """The cache fills through read-only units of work: those are the ones held."""
+        return self._paused_after(self.inner.read())
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -73,18 +80,17 @@ class PausingStore:
 @pytest.fixture
 def paused(rsa_keys: list[PrivateKeyHandle]) -> Iterator[tuple[World, PausingStore]]:
     """The `world` server, but on a PausingStore."""
-    from portvakt.api.app import create_app
-
     inner = MemoryStore()
     now = datetime.now(UTC).replace(microsecond=0)
     clock = FixedClock(now)
     client_id = seed(inner, rsa_keys[0], now)
     store = PausingStore(inner)
     settings = Settings(issuer=ISSUER, data_dir="/nonexistent")  # type: ignore[arg-type]
-    rt = build_runtime(settings, store=store, clock=clock, kek=b"test-kek",  # type: ignore[arg-type]
-                       replay=MemoryReplayCache(clock=clock))
-    with TestClient(create_app(rt), base_url="http://portvakt.test") as http:
-        yield World(inner, clock, http, rsa_keys[0], client_id, rt), store
+    injected = Overrides(store=store, clock=clock, kek=b"test-kek",  # type: ignore[arg-type]
+                         replay=MemoryReplayCache(clock=clock))
+    app = assemble(settings, ("token", "altinn"), injected)
+    with TestClient(app, base_url="http://portvakt.test") as http:
+        yield World(inner, clock, http, rsa_keys[0], client_id, app.runtime), store
 
 
 def race(world: World, store: PausingStore, read: str, change: Callable[[UnitOfWork], object]) -> Any:

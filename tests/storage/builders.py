@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -143,3 +144,14 @@ def person(username: str, roles: tuple[PersonRole, ...] = (), **overrides: Any) 
                               "roles": roles, "created": T0, "updated": at(1)}
     fields.update(overrides)
     return Person(**fields)
+
+
+def iter_all_clients(uow: Any, **filters: object) -> Iterator[Client]:
+    """Page through every client matching the filters (keyset pagination on client_id, decision A7)."""
+    after: str | None = None
+    while True:
+        page = uow.list_clients(after_client_id=after, limit=500, **filters)
+        yield from page
+        if len(page) < 500:
+            return
+        after = page[-1].client_id

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from portvakt.domain.models import IntegrationType
-from portvakt.domain.ports import Store, iter_all_clients
+from portvakt.domain.ports import Store
+from tests.storage.builders import iter_all_clients
 
 from .builders import ORG_A, ORG_B, ORG_C, at, client, full_client, key, org
 

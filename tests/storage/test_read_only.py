@@ -50,7 +50,7 @@ TIMEOUT = 10
 
 def test_writes_table_covers_every_write_of_the_port() -> None:
     """Every UnitOfWork method is a read (get_/list_/has_) or one of WRITES: a new write cannot go untested."""
-    methods = {name for name, value in vars(UnitOfWork).items() if callable(value) and not name.startswith("_")}
+    methods = {name for name in dir(UnitOfWork) if not name.startswith("_") and callable(getattr(UnitOfWork, name))}
     assert methods - set(WRITES) == {m for m in methods if m.startswith(("get_", "list_", "has_"))}
     assert set(WRITES) <= methods
 

@@ -16,7 +16,7 @@ from .builders import ORG_A, ORG_B, T0, org
 
 
 def _conn(uow: SqlUnitOfWork) -> Connection:
-    return uow._conn  # reaching past the port on purpose
+    return uow.tx.conn  # reaching past the port on purpose
 
 
 def _dbapi_id(uow: SqlUnitOfWork) -> int:

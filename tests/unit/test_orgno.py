@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portvakt.domain.errors import Invalid
-from portvakt.domain.orgno import is_valid_orgno, iso6523, orgno_from_iso6523, require_orgno
+from portvakt.domain.orgno import is_valid_orgno, iso6523, require_orgno
 
 WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 
@@ -40,5 +40,3 @@ def test_never_raises_on_any_text(value: str) -> None:
 
 def test_iso6523() -> None:
     assert iso6523("974760673") == {"authority": "iso6523-actorid-upis", "ID": "0192:974760673"}
-    assert orgno_from_iso6523("0192:974760673") == "974760673"
-    assert orgno_from_iso6523("974760673") == "974760673"

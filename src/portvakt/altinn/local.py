@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from portvakt.domain.ports import Store
+from portvakt.domain.ports import TokenStore
 from portvakt.oauth.delegation import DelegationUnavailable
 
 log = logging.getLogger("portvakt.altinn")
@@ -13,7 +13,7 @@ log = logging.getLogger("portvakt.altinn")
 class LocalDelegationLookup:
     """Asks the store in a read-only unit of work; a revocation stops new tokens at once."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: TokenStore) -> None:
         self._store = store
 
     def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:

@@ -5,22 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portvakt.domain.ports import Clock, ReplayCache, Store
-from portvakt.oauth.catalog import Catalog
 from portvakt.oauth.keyring import Keyring
+from portvakt.oauth.registry_cache import RegistryCache
 from portvakt.oauth.service import TokenService
 from portvakt.settings import Settings
 
 
 @dataclass
 class Runtime:
-    """The components `create_app` wires, shared by the routes of one process."""
+    """The token service's components (wiring.build_runtime makes them), shared by the routes of one process."""
 
     settings: Settings
     issuer: str
     store: Store
     replay: ReplayCache
     clock: Clock
-    catalog: Catalog
+    registry: RegistryCache
     keyring: Keyring
     tokens: TokenService
     #: The portal's own client_ids: only their tokens may send Portvakt-Acting-For (policy.require_portal).

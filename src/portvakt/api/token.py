@@ -20,7 +20,8 @@ from starlette.responses import Response
 from portvakt.domain.errors import StoreUnavailable
 from portvakt.oauth import mp_codes as mp
 from portvakt.oauth.errors import OAuthError
-from portvakt.oauth.service import TokenRequest, TokenResponse
+from portvakt.oauth.minter import IssuedToken
+from portvakt.oauth.service import TokenRequest
 
 from .oauth_errors import error_body, new_trace_id
 from .runtime import Runtime
@@ -68,7 +69,7 @@ class TokenEndpoint:
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
 
-    async def _issue(self, request: TokenRequest) -> TokenResponse:
+    async def _issue(self, request: TokenRequest) -> IssuedToken:
         """In a worker thread: the checks read the store and the replay cache writes it, and a busy or remote
         store must never block the event loop (docs/security.md, Store outage)."""
         try:

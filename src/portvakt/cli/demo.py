@@ -15,15 +15,15 @@ from portvakt.domain import usecases as uc
 from portvakt.domain.audit import Actor
 from portvakt.domain.clock import SystemClock
 from portvakt.domain.delegations import create_scheme, delegate
-from portvakt.domain.models import AccessState, IntegrationType, Scope
-from portvakt.domain.ports import Store, UnitOfWork
+from portvakt.domain.models import AccessState, IntegrationType, PersonRole, PortalRole, Scope
+from portvakt.domain.people import add_person
+from portvakt.domain.ports import PasswordHasher, Store, UnitOfWork
 from portvakt.jose import PrivateKeyHandle
 from portvakt.settings import Settings
 from portvakt.wiring import altinn_issuer
 
 from .common import err
 from .keys import write_key_pair
-from .users import seed_demo_people
 
 PROVIDER = ("974760673", "Brønnøysundregistrene")
 VENDOR = ("314330897", "Turbo Systemleverandør AS")
@@ -64,6 +64,30 @@ def _delegation(uow: UnitOfWork, now: datetime) -> None:
     """docs/protocol.md §4.1 steps 2 and 5: Brreg's scheme, and the customer delegating it to the vendor."""
     scheme = create_scheme(uow, PROVIDER[0], list(DELEGATED_SCOPES), SCHEME_TITLE, SCHEME_DESCRIPTION, DEMO, now)
     delegate(uow, CONSUMER[0], VENDOR[0], scheme.scheme_id, DEMO, now)
+
+
+def demo_people() -> list[tuple[str, str, str, str, PersonRole]]:
+    """(username, password, name, mobile, role): one person per portal role for the demo organisations."""
+    return [
+        ("ida@turbo.demo", "ida-demo-passord", "Ida Integrasjonsansvarlig", "+4790000001",
+         PersonRole(VENDOR[0], PortalRole.INTEGRATION_RESPONSIBLE)),
+        ("tor@toten.demo", "tor-demo-passord", "Tor Tilgangsstyrer", "+4790000002",
+         PersonRole(CONSUMER[0], PortalRole.ACCESS_MANAGER)),
+        ("ada@brreg.demo", "ada-demo-passord", "Ada API-administrator", "+4790000003",
+         PersonRole(PROVIDER[0], PortalRole.API_ADMIN)),
+    ]
+
+
+def seed_demo_people(store: Store, hasher: PasswordHasher, now: datetime) -> list[tuple[str, str]]:
+    """Create the demo people where missing (idempotent; run after the demo organisations exist);
+    returns every (username, password) to show the newcomer."""
+    wanted = demo_people()
+    with store.begin() as uow:
+        for username, password, name, mobile, role in wanted:
+            if uow.get_person(username) is None:
+                add_person(uow, hasher, username=username, name=name, mobile=mobile, password=password,
+                           roles=(role,), actor=DEMO, now=now)
+    return [(username, password) for username, password, *_ in wanted]
 
 
 def _seed(store: Store, settings: Settings, folder: Path) -> DemoClient:

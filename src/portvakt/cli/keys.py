@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from rich.table import Table
 
 from portvakt.domain.clock import SystemClock
+from portvakt.files import write_private
 from portvakt.jose import PrivateKeyHandle
 
 from .common import err, open_store, settings
@@ -21,10 +21,7 @@ app = typer.Typer(help="Client key pairs and the server's signing keys.", no_arg
 def write_key_pair(out: Path, handle: PrivateKeyHandle, name: str = "client") -> tuple[Path, Path]:
     """Write `<name>.pem` (private, mode 0600) and `<name>.jwk.json` (public, with kid) into `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    private = out / f"{name}.pem"
-    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(handle.to_pem())
+    private = write_private(out / f"{name}.pem", handle.to_pem(), replace=True)
     public = out / f"{name}.jwk.json"
     public.write_text(json.dumps(handle.public_jwk, indent=2) + "\n")
     return private, public

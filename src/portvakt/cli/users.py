@@ -18,13 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 from portvakt.altinn.passwords import Argon2PasswordHasher
-from portvakt.domain import people as uc
+from portvakt.domain import people
 from portvakt.domain.audit import Actor
 from portvakt.domain.clock import SystemClock
 from portvakt.domain.errors import Invalid, NotFound
 from portvakt.domain.models import Person, PersonRole, PortalRole
 from portvakt.domain.orgno import require_orgno
-from portvakt.domain.ports import PasswordHasher, Store
 
 from .common import err, fail, open_store, print_json, readable_errors
 
@@ -64,7 +63,7 @@ def read_password(password_file: Path | None) -> str:
 
 def _roles(texts: Sequence[str] | None) -> list[PersonRole]:
     """ORGNO:ROLE options as roles (the orgno's mod-11 is checked here, registration by the use-case)."""
-    roles = [uc.parse_role(t) for t in texts or ()]
+    roles = [people.parse_role(t) for t in texts or ()]
     for r in roles:
         require_orgno(r.orgno, "roles")
     return roles
@@ -86,9 +85,9 @@ def user_add(
     with input_errors():
         roles = _roles(role)
         password = read_password(password_file)
-        uc.check_password(password)
+        people.check_password(password)
         with open_store().begin() as uow:
-            person = uc.add_person(uow, Argon2PasswordHasher(), username=username, name=name, mobile=mobile,
+            person = people.add_person(uow, Argon2PasswordHasher(), username=username, name=name, mobile=mobile,
                                    password=password, roles=roles, actor=OPERATOR, now=_now())
     print_json(person)
 
@@ -124,9 +123,9 @@ def user_roles(
         if not granted and not revoked:
             fail("give at least one --add or --remove ORGNO:ROLE")
         with open_store().begin() as uow:
-            current = uc.require_person(uow, username).roles
+            current = people.require_person(uow, username).roles
             wanted = [r for r in (*current, *granted) if r not in revoked]
-            person = uc.set_roles(uow, username, wanted, OPERATOR, _now())
+            person = people.set_roles(uow, username, wanted, OPERATOR, _now())
     print_json(person)
 
 
@@ -135,11 +134,11 @@ def user_passwd(username: str, password_file: PasswordFile = None) -> None:
     """Set a person's password."""
     with input_errors():
         with open_store().read() as uow:
-            uc.require_person(uow, username)
+            people.require_person(uow, username)
         password = read_password(password_file)
-        uc.check_password(password)
+        people.check_password(password)
         with open_store().begin() as uow:
-            person = uc.set_password(uow, Argon2PasswordHasher(), username, password, OPERATOR, _now())
+            person = people.set_password(uow, Argon2PasswordHasher(), username, password, OPERATOR, _now())
     err.print(f"password of {person.username} changed")
 
 
@@ -147,37 +146,10 @@ def user_passwd(username: str, password_file: PasswordFile = None) -> None:
 def user_deactivate(username: str) -> None:
     """Deactivate a person: no more logins; the account stays for the audit trail."""
     with input_errors(), open_store().begin() as uow:
-        person = uc.deactivate_person(uow, username, OPERATOR, _now())
+        person = people.deactivate_person(uow, username, OPERATOR, _now())
     err.print(f"{person.username} is deactivated")
 
 
 def register(app: typer.Typer) -> None:
     """Attach `portvakt user ...`."""
     app.add_typer(user_app, name="user")
-
-
-def demo_people() -> list[tuple[str, str, str, str, PersonRole]]:
-    """(username, password, name, mobile, role): one person per portal role for the demo organisations."""
-    from . import demo
-
-    return [
-        ("ida@turbo.demo", "ida-demo-passord", "Ida Integrasjonsansvarlig", "+4790000001",
-         PersonRole(demo.VENDOR[0], PortalRole.INTEGRATION_RESPONSIBLE)),
-        ("tor@toten.demo", "tor-demo-passord", "Tor Tilgangsstyrer", "+4790000002",
-         PersonRole(demo.CONSUMER[0], PortalRole.ACCESS_MANAGER)),
-        ("ada@brreg.demo", "ada-demo-passord", "Ada API-administrator", "+4790000003",
-         PersonRole(demo.PROVIDER[0], PortalRole.API_ADMIN)),
-    ]
-
-
-def seed_demo_people(store: Store, hasher: PasswordHasher, now: datetime) -> list[tuple[str, str]]:
-    """Create the demo people where missing (idempotent; run after the demo organisations exist);
-    returns every (username, password) to show the newcomer."""
-    wanted = demo_people()
-    actor = Actor.operator("demo")
-    with store.begin() as uow:
-        for username, password, name, mobile, role in wanted:
-            if uow.get_person(username) is None:
-                uc.add_person(uow, hasher, username=username, name=name, mobile=mobile, password=password,
-                              roles=(role,), actor=actor, now=now)
-    return [(username, password) for username, password, *_ in wanted]

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 
 from portvakt.jose import PrivateKeyHandle, Signer
+from portvakt.wire.protocol import JWT_BEARER
 
 from .keys import load_private_key
 
-JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 __all__ = ["JWT_BEARER", "GrantSigner", "TokenError", "discover", "fetch_token", "load_private_key"]
 
 

@@ -7,35 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-JWT_BEARER_SHORT = "jwt_bearer_token"
-PRIVATE_KEY_JWT = "private_key_jwt"
-MAX_KEYS_PER_CLIENT = 5
+# The protocol's words and fixed values are the wire room's (docs/decisions.md W1).
+from portvakt.wire.protocol import JWT_BEARER as JWT_BEARER
+from portvakt.wire.protocol import JWT_BEARER_SHORT as JWT_BEARER_SHORT
+from portvakt.wire.protocol import MAX_KEYS_PER_CLIENT as MAX_KEYS_PER_CLIENT
+from portvakt.wire.protocol import PRIVATE_KEY_JWT as PRIVATE_KEY_JWT
+from portvakt.wire.vocabulary import AccessState as AccessState
+from portvakt.wire.vocabulary import IntegrationType as IntegrationType
+from portvakt.wire.vocabulary import PortalRole as PortalRole
+from portvakt.wire.vocabulary import Visibility as Visibility
+
 KEY_LIFETIME_SECONDS = 365 * 24 * 3600
-DEFAULT_ACCESS_TOKEN_LIFETIME = 120
-
-
-class IntegrationType(StrEnum):
-    """Client integration types (docs/protocol.md §3.2; `altinn_virksys` from the design note)."""
-
-    MASKINPORTEN = "maskinporten"
-    ALTINN_VIRKSYS = "altinn_virksys"
-
-
-class Visibility(StrEnum):
-    """Scope visibility (docs/protocol.md §3.4)."""
-
-    PUBLIC = "PUBLIC"
-    PRIVATE = "PRIVATE"
-    INTERNAL = "INTERNAL"
-
-
-class AccessState(StrEnum):
-    """State of a consumer's access to a scope (docs/protocol.md §3.4 ACL entry)."""
-
-    REQUESTED = "REQUESTED"
-    APPROVED = "APPROVED"
-    DENIED = "DENIED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,14 +194,6 @@ class Delegation:
     def active(self) -> bool:
         """Not revoked."""
         return self.revoked is None
-
-
-class PortalRole(StrEnum):
-    """What a person may do in the portal for an organisation (people and their roles)."""
-
-    INTEGRATION_RESPONSIBLE = "integration_responsible"
-    ACCESS_MANAGER = "access_manager"
-    API_ADMIN = "api_admin"
 
 
 @dataclass(frozen=True, slots=True)

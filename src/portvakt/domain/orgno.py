@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from portvakt.wire.protocol import ICD_NO_ORGNO, ISO6523_AUTHORITY
+
 from .errors import Invalid
 
 _WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
-ISO6523_AUTHORITY = "iso6523-actorid-upis"
-ICD_NO_ORGNO = "0192"
 
 
 def is_valid_orgno(value: str) -> bool:
@@ -29,9 +29,3 @@ def require_orgno(value: str, field: str = "orgno") -> str:
 def iso6523(orgno: str) -> dict[str, str]:
     """The `consumer`/`supplier` claim value: ISO 6523 actor id with ICD 0192 (docs/protocol.md §2.2)."""
     return {"authority": ISO6523_AUTHORITY, "ID": f"{ICD_NO_ORGNO}:{orgno}"}
-
-
-def orgno_from_iso6523(value: str) -> str:
-    """Accept `0192:<orgno>` or a bare orgno and return the bare orgno."""
-    bare = value.removeprefix(f"{ICD_NO_ORGNO}:")
-    return require_orgno(bare)

@@ -12,21 +12,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from portvakt.wire.protocol import PORTAL_CLIENT_SCOPES as PORTAL_CLIENT_SCOPES
+from portvakt.wire.protocol import PRIVATE_JWK_MEMBERS
+
 from .audit import Actor, record
 from .changes import CLIENT_KIND
 from .clients import change_client, check_client_scopes, fields_of, replace_client_keys
-from .delegations import DELEGATIONS_WRITE, SCHEMES_WRITE
 from .errors import Conflict, Invalid
 from .models import Client, IntegrationType
 from .orgs import require_org
-from .policy import DCR_SUPPLIER, DCR_WRITE, PORTAL, SCOPES_WRITE
 from .ports import UnitOfWork
 
 PORTAL_CLIENT_NAME = "portvakt portal"
 PORTAL_CLIENT_DESCRIPTION = "The web portal: acts for the organisation a signed-in person represents"
-PORTAL_CLIENT_SCOPES = (DCR_WRITE, DCR_SUPPLIER, SCOPES_WRITE, PORTAL, DELEGATIONS_WRITE, SCHEMES_WRITE)
-#: RFC 7518 §6.2.2, §6.3.2, §6.4: members only a private or symmetric JWK has.
-PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 #: Re-post the key (renewing its one-year expiry, docs/protocol.md §3.3) when less than this is left.
 RENEW_BEFORE = timedelta(days=30)
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -34,7 +32,7 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 def _public_kid(public_jwk: Mapping[str, Any]) -> str:
     """The kid of a public JWK; a private member or a missing kid is Invalid."""
-    if PRIVATE_MEMBERS & set(public_jwk):
+    if PRIVATE_JWK_MEMBERS & set(public_jwk):
         raise Invalid("the portal's key must be a public JWK; it has private members", field="public_jwk")
     kid = public_jwk.get("kid")
     if not isinstance(kid, str) or not kid:

@@ -1,11 +1,12 @@
-"""The Protocols (ports) the rest of portvakt implements: store, unit of work, replay cache, clock."""
+"""The Protocols (ports) the rest of portvakt implements: repositories per concern, the unit of work that is their
+sum, the store, the token path's narrow read port, the replay cache and the clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .models import (
     AuditEvent,
@@ -50,20 +51,23 @@ class PasswordHasher(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction: every write inside commits together with its audit events and change-feed rows.
+class OrganisationRepository(Protocol):
+    """Organisations by orgno (docs/protocol.md §3)."""
 
-    Reads see the transaction's own writes. Leaving the context without an exception commits;
-    an exception rolls everything back (nothing is ever half-written).
-    """
-
-    # organisations
     def get_org(self, orgno: str) -> Organisation | None: ...
     def put_org(self, org: Organisation) -> None: ...
     def list_orgs(self) -> Sequence[Organisation]: ...
 
-    # clients (keys travel with the client)
+
+class ClientReads(Protocol):
+    """What the token path reads of clients (docs/protocol.md §1.6)."""
+
     def get_client(self, client_id: str) -> Client | None: ...
+
+
+class ClientRepository(ClientReads, Protocol):
+    """Clients; their keys travel with them (docs/protocol.md §3.2, §3.3)."""
+
     def put_client(self, client: Client) -> None: ...
     def list_clients(
         self,
@@ -76,33 +80,44 @@ class UnitOfWork(Protocol):
         limit: int = 100,
     ) -> Sequence[Client]: ...
 
-    # scopes and their access lists
+
+class ScopeReads(Protocol):
+    """What the token path reads of scopes and their access lists (docs/protocol.md §1.6)."""
+
     def get_scope(self, name: str) -> Scope | None: ...
+    def get_access(self, scope: str, consumer_orgno: str) -> ScopeAccess | None: ...
+
+
+class ScopeRepository(ScopeReads, Protocol):
+    """Scopes, their access lists and the prefixes assigned to API providers (docs/protocol.md §3.4)."""
+
     def put_scope(self, scope: Scope) -> None: ...
     def list_scopes(self, *, owner_orgno: str | None = None, include_inactive: bool = False) -> Sequence[Scope]: ...
-    def get_access(self, scope: str, consumer_orgno: str) -> ScopeAccess | None: ...
     def put_access(self, access: ScopeAccess) -> None: ...
     def delete_access(self, scope: str, consumer_orgno: str) -> None: ...
     def list_access(self, *, scope: str | None = None, consumer_orgno: str | None = None) -> Sequence[ScopeAccess]: ...
-
-    # prefixes assigned to API providers
     def get_prefix_owner(self, prefix: str) -> str | None: ...
     def put_prefix(self, prefix: str, owner_orgno: str) -> None: ...
     def list_prefixes(self, owner_orgno: str | None = None) -> Sequence[tuple[str, str]]:
         """(prefix, owner_orgno) pairs, sorted by prefix; all owners when owner_orgno is None."""
         ...
 
-    # delegation sources (docs/protocol.md §3.4, §4.1)
+
+class DelegationReads(Protocol):
+    """What the token path reads of delegations (docs/protocol.md §4.2)."""
+
+    def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
+        """docs/protocol.md §4.2 step 4: an active delegation from consumer to supplier of an active scheme naming
+        scope."""
+        ...
+
+
+class DelegationRepository(DelegationReads, Protocol):
+    """Delegation sources, schemes and delegations (docs/protocol.md §3.4, §4.1, §4.3)."""
+
     def get_delegation_source(self, name: str) -> DelegationSource | None: ...
     def put_delegation_source(self, source: DelegationSource) -> None: ...
     def list_delegation_sources(self) -> Sequence[DelegationSource]: ...
-
-    # the server's own signing keys
-    def list_signing_keys(self) -> Sequence[SigningKey]: ...
-    def put_signing_key(self, key: SigningKey) -> None: ...
-    def delete_signing_key(self, kid: str) -> None: ...
-
-    # the Altinn side: delegation schemes and delegations (docs/protocol.md §4)
     def get_scheme(self, scheme_id: str) -> DelegationScheme | None: ...
     def put_scheme(self, scheme: DelegationScheme) -> None: ...
     def list_schemes(self, *, owner_orgno: str | None = None, scope: str | None = None,
@@ -115,19 +130,34 @@ class UnitOfWork(Protocol):
                          scheme_id: str | None = None, include_revoked: bool = False) -> Sequence[Delegation]:
         """Sorted by (created, delegation_id); revoked ones only when asked."""
         ...
-    def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
-        """docs/protocol.md §4.2 step 4: an active delegation from consumer to supplier of an active scheme naming
-        scope."""
-        ...
 
-    # people: portal accounts and their roles per organisation
+
+class PeopleRepository(Protocol):
+    """People: portal accounts and their roles per organisation (docs/protocol.md §4.4)."""
+
     def get_person(self, username: str) -> Person | None: ...
     def put_person(self, person: Person) -> None: ...
     def list_people(self, orgno: str | None = None) -> Sequence[Person]:
         """Sorted by username, inactive ones too; `orgno` keeps those holding any role for it."""
         ...
 
-    # audit trail (append-only) and change feed
+
+class SigningKeyReads(Protocol):
+    """What the token path reads of the server's own signing keys (docs/protocol.md §2.5)."""
+
+    def list_signing_keys(self) -> Sequence[SigningKey]: ...
+
+
+class SigningKeyRepository(SigningKeyReads, Protocol):
+    """The server's own signing keys and their rotation (decision K4)."""
+
+    def put_signing_key(self, key: SigningKey) -> None: ...
+    def delete_signing_key(self, kid: str) -> None: ...
+
+
+class AuditLog(Protocol):
+    """The append-only audit trail (docs/protocol.md §3.5) and the change feed (decision S2)."""
+
     def append_audit(self, event: AuditEvent) -> None: ...
     def list_audit(
         self, *, org: str, entity_kind: str | None = None, entity_key: str | None = None,
@@ -136,12 +166,26 @@ class UnitOfWork(Protocol):
     def record_change(self, kind: str, key: str) -> None: ...
 
 
-class Store(Protocol):
-    """A transactional store of the domain (memory, SQLite or PostgreSQL)."""
+class TokenReads(ClientReads, ScopeReads, DelegationReads, SigningKeyReads, Protocol):
+    """Everything the token path (/token, /jwk) reads: its narrow read port (docs/protocol.md §1.6, decision S5)."""
 
-    def begin(self) -> AbstractContextManager[UnitOfWork]: ...
 
-    def read(self) -> AbstractContextManager[UnitOfWork]:
+class UnitOfWork(OrganisationRepository, ClientRepository, ScopeRepository, DelegationRepository, PeopleRepository,
+                 SigningKeyRepository, AuditLog, Protocol):
+    """One transaction over every repository: writes commit together with their audit events and change-feed rows.
+
+    Reads see the transaction's own writes. Leaving the context without an exception commits;
+    an exception rolls everything back (nothing is ever half-written; decision S3).
+    """
+
+
+W_co = TypeVar("W_co", bound=TokenReads, covariant=True)
+
+
+class TokenStore(Protocol):
+    """The token path's view of a Store: read-only units of work with TokenReads, and the change feed (decision S2)."""
+
+    def read(self) -> AbstractContextManager[TokenReads]:
         """A read-only unit of work: a consistent snapshot that takes no write lock; writes raise."""
         ...
 
@@ -151,9 +195,23 @@ class Store(Protocol):
 
     def last_change_seq(self) -> int: ...
 
+
+class StoreOf(TokenStore, Protocol[W_co]):
+    """A transactional store whose units of work are W_co (decorators such as ObservedStore pass them through)."""
+
+    def begin(self) -> AbstractContextManager[W_co]: ...
+
+    def read(self) -> AbstractContextManager[W_co]:
+        """A read-only unit of work: a consistent snapshot that takes no write lock; writes raise."""
+        ...
+
     def prune_changes(self, before: datetime) -> int: ...
 
     def close(self) -> None: ...
+
+
+class Store(StoreOf[UnitOfWork], Protocol):
+    """A transactional store of the domain (memory, SQLite or PostgreSQL; decisions S1–S3)."""
 
 
 class ReplayCache(Protocol):
@@ -167,13 +225,3 @@ class ReplayCache(Protocol):
         """Forget keys that expired before `now`; returns how many."""
         ...
 
-
-def iter_all_clients(uow: UnitOfWork, **filters: object) -> Iterator[Client]:
-    """Page through every client matching the filters (keyset pagination on client_id)."""
-    after: str | None = None
-    while True:
-        page = uow.list_clients(after_client_id=after, limit=500, **filters)  # type: ignore[arg-type]
-        yield from page
-        if len(page) < 500:
-            return
-        after = page[-1].client_id

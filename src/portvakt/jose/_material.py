@@ -8,10 +8,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import PrivateKeyRefused
+from portvakt.wire.protocol import PRIVATE_JWK_MEMBERS
 
-#: JWK members that only private or symmetric keys have (RFC 7518 §6.3.2, §6.4.1; RFC 8037 §2).
-PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+from .errors import PrivateKeyRefused
 
 #: In text: PEM labels of private keys of any kind (RFC 7468 §10, §11; OpenSSL "RSA/EC/DSA/OPENSSH
 #: PRIVATE KEY"), PuTTY private key files, and JSON members of private or symmetric JWKs, so that

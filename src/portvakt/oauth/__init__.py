@@ -1,1 +1,1 @@
-"""The token service, framework-free: TokenRequest -> TokenResponse for the JWT-bearer grant."""
+"""The token service, framework-free: TokenRequest -> IssuedToken for the JWT-bearer grant."""

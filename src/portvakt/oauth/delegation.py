@@ -19,18 +19,11 @@ class DelegationLookup(Protocol):
     def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool: ...
 
 
-class NoDelegations:
-    """The lookup of a token service with no Altinn side attached: nothing is delegated."""
-
-    def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
-        return False
-
-
 class CachedDelegationLookup:
     """Remembers the answers of a lookup on the same database until the change feed says they changed.
 
     The Altinn side records every delegation under DELEGATION_KIND with a pair_key, and every scheme
-    change under SCHEME_KIND (domain/changes.py). Feed this cache's `on_change` from the catalog: a
+    change under SCHEME_KIND (domain/changes.py). Feed this cache's `on_change` from the registry cache: a
     delegation change drops that pair's answers, a scheme change drops them all. Failures are never
     remembered. The number of pairs remembered is bounded; the oldest go first.
     """

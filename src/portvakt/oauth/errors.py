@@ -1,4 +1,4 @@
-"""OAuth errors with Maskinporten's MP codes (docs/protocol.md §1.5); one class per OAuth `error` value.
+"""OAuth errors with Maskinporten's MP codes (docs/protocol.md §1.5); one class per OAuth `error` value, named after it.
 
 Each error has a client-safe description and an optional internal detail that only the log sees.
 Codes marked `portvakt` are ours, where Maskinporten documents a text but no code.
@@ -23,44 +23,44 @@ class OAuthError(Exception):
         self.detail = detail
 
 
-class InvalidRequest(OAuthError):
+class InvalidRequestError(OAuthError):
     """RFC 6749 §5.2 invalid_request."""
 
     error = "invalid_request"
 
 
-class InvalidGrant(OAuthError):
+class InvalidGrantError(OAuthError):
     """RFC 6749 §5.2 invalid_grant."""
 
     error = "invalid_grant"
 
 
-class InvalidScope(OAuthError):
+class InvalidScopeError(OAuthError):
     """RFC 6749 §5.2 invalid_scope."""
 
     error = "invalid_scope"
 
 
-class UnsupportedGrantType(OAuthError):
+class UnsupportedGrantTypeError(OAuthError):
     """RFC 6749 §5.2 unsupported_grant_type."""
 
     error = "unsupported_grant_type"
 
 
-class InvalidAuthorizationDetails(OAuthError):
+class InvalidAuthorizationDetailsError(OAuthError):
     """RFC 9396 §5 invalid_authorization_details: a type we do not support, or details we cannot read."""
 
     error = "invalid_authorization_details"
 
 
-class Forbidden(OAuthError):
+class ForbiddenError(OAuthError):
     """Maskinporten's 403 `forbidden` (docs/protocol.md §1.5 MP-250/251)."""
 
     error = "forbidden"
     status = 403
 
 
-class TemporarilyUnavailable(OAuthError):
+class TemporarilyUnavailableError(OAuthError):
     """RFC 6749 §4.1.2.1 temporarily_unavailable: a dependency is down; fail closed."""
 
     error = "temporarily_unavailable"

@@ -19,7 +19,7 @@ _MAX_CLAIM_LEN = 2048
 
 @dataclass(frozen=True, slots=True)
 class JWTBearerGrant:
-    """The claims of a grant that passed the shape checks; nothing here is verified yet."""
+    """A grant's claims after the shape checks, not yet verified; `consumer_orgno` is the claim consumer_org."""
 
     jwt: UnverifiedJWT
     alg: str
@@ -32,7 +32,7 @@ class JWTBearerGrant:
     jti: str | None
     scopes: tuple[str, ...]
     resource: list[str] | None
-    consumer_org: str | None
+    consumer_orgno: str | None
     pid: str | None
 
 
@@ -94,10 +94,10 @@ def read_grant(jwt: UnverifiedJWT) -> JWTBearerGrant:
     scope = _str_claim(c, "scope", required=True)
     if "aud" not in c:
         raise _bad("missing claim aud")
-    consumer_org = _str_claim(c, "consumer_org", required=False)
-    if consumer_org is not None and not is_valid_orgno(consumer_org):
+    consumer_orgno = _str_claim(c, "consumer_org", required=False)
+    if consumer_orgno is not None and not is_valid_orgno(consumer_orgno):
         raise _bad("claim consumer_org must be a 9-digit organisation number")
-    if "iss_onbehalfof" in c and consumer_org is not None:
+    if "iss_onbehalfof" in c and consumer_orgno is not None:
         raise _bad("consumer_org and iss_onbehalfof are mutually exclusive")
     pid = _str_claim(c, "pid", required=False)
     if pid is not None and not _PID.match(pid):
@@ -111,5 +111,5 @@ def read_grant(jwt: UnverifiedJWT) -> JWTBearerGrant:
         iat=_int_claim(c, "iat"), exp=_int_claim(c, "exp"), jti=_str_claim(c, "jti", required=False),
         scopes=scopes,
         resource=_str_list(c["resource"], "resource") if c.get("resource") is not None else None,
-        consumer_org=consumer_org, pid=pid,
+        consumer_orgno=consumer_orgno, pid=pid,
     )

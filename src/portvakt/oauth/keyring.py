@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from portvakt.domain.changes import SIGNING_KEY_KIND
 from portvakt.domain.models import SigningKey, SigningKeyState
-from portvakt.domain.ports import Clock, Store
+from portvakt.domain.ports import Clock, Store, TokenStore
 from portvakt.jose import PrivateKeyHandle, Signer
 
 from .guarded_cache import GuardedCache
@@ -80,7 +80,7 @@ _ORDER = {SigningKeyState.ACTIVE: 0, SigningKeyState.NEXT: 1, SigningKeyState.RE
 class Keyring:
     """Holds the active Signer and the /jwk document, read once per change (docs/security.md "Stale cache")."""
 
-    def __init__(self, store: Store, kek: bytes, clock: Clock) -> None:
+    def __init__(self, store: TokenStore, kek: bytes, clock: Clock) -> None:
         self._store = store
         self._clock = clock
         self._kek = kek
@@ -104,7 +104,7 @@ class Keyring:
         self._published()
 
     def on_change(self, kind: str, key: str) -> None:
-        """Catalog listener: reload when a signing key changed."""
+        """RegistryCache listener: reload when a signing key changed."""
         if kind == SIGNING_KEY_KIND:
             self.reload()
 

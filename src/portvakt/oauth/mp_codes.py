@@ -1,117 +1,117 @@
-"""The catalogue of MP codes portvakt answers with (docs/protocol.md §1.5 table; `portvakt` origin where ours)."""
+"""The MP codes portvakt answers with (docs/protocol.md §1.5 table; `portvakt` origin where ours)."""
 
 from __future__ import annotations
 
 from .errors import (
-    Forbidden,
-    InvalidAuthorizationDetails,
-    InvalidGrant,
-    InvalidRequest,
-    InvalidScope,
+    ForbiddenError,
+    InvalidAuthorizationDetailsError,
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
     MPCode,
     ServerError,
-    TemporarilyUnavailable,
-    UnsupportedGrantType,
+    TemporarilyUnavailableError,
+    UnsupportedGrantTypeError,
 )
 
 _AUTH = "Invalid assertion. Client authentication failed."
 
-MP010 = MPCode("MP-010", UnsupportedGrantType,
+MP010 = MPCode("MP-010", UnsupportedGrantTypeError,
                "Unsupported grant_type. Use urn:ietf:params:oauth:grant-type:jwt-bearer",
                "Unsupported grant type",
                "The token endpoint only accepts the JWT bearer grant (RFC 7523 §2.1). Send "
                "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with the signed grant in `assertion`.",
                origin="portvakt")
-MP011 = MPCode("MP-011", InvalidRequest, "Invalid assertion. Invalid parameter value",
+MP011 = MPCode("MP-011", InvalidRequestError, "Invalid assertion. Invalid parameter value",
                "Malformed request or grant",
                "The form or the JWT grant could not be read: a parameter is missing or repeated, the grant is "
                "not a compact JWS, or a claim has the wrong type. The text after the colon names the part.")
-MP012 = MPCode("MP-012", InvalidGrant, "Grant is used before", "The grant was already used",
+MP012 = MPCode("MP-012", InvalidGrantError, "Grant is used before", "The grant was already used",
                "Every JWT grant is single-use. Make a new grant, with a new `jti`, for each token request.")
-MP100 = MPCode("MP-100", InvalidGrant, f"{_AUTH} Client not found", "Unknown client",
+MP100 = MPCode("MP-100", InvalidGrantError, f"{_AUTH} Client not found", "Unknown client",
                "No active client has the `client_id` given in the grant's `iss` claim. Check the client_id, "
                "that the client is active, and that you are talking to the right environment.")
-MP110 = MPCode("MP-110", InvalidGrant, f"{_AUTH} Invalid JWT claim aud", "Wrong audience",
+MP110 = MPCode("MP-110", InvalidGrantError, f"{_AUTH} Invalid JWT claim aud", "Wrong audience",
                "The grant's `aud` must be this server's issuer identifier, as published in "
                "/.well-known/oauth-authorization-server (a missing trailing slash is tolerated).")
-MP120 = MPCode("MP-120", InvalidGrant, f"{_AUTH} The JWT is signed with an invalid certificate.",
+MP120 = MPCode("MP-120", InvalidGrantError, f"{_AUTH} The JWT is signed with an invalid certificate.",
                "Certificate not accepted",
                "The grant carries an x5c certificate chain, but this server trusts no enterprise certificate "
                "authority. Register a public key on the client and send its `kid` in the JWT header instead.")
-MP121 = MPCode("MP-121", InvalidGrant, f"{_AUTH} Expired key", "Expired key",
+MP121 = MPCode("MP-121", InvalidGrantError, f"{_AUTH} Expired key", "Expired key",
                "The key named by `kid` was registered more than a year ago. Keys expire one year after they "
                "were posted; register it again, or a new key, in the client's JWK set.")
-MP123 = MPCode("MP-123", InvalidGrant, "Invalid JWT header x5c", "Malformed x5c header",
+MP123 = MPCode("MP-123", InvalidGrantError, "Invalid JWT header x5c", "Malformed x5c header",
                "The `x5c` header must be a JSON array of base64-encoded DER certificates (RFC 7517 §4.7).")
-MP124 = MPCode("MP-124", InvalidGrant, f"{_AUTH} Invalid JWT signature.", "Signature does not verify",
+MP124 = MPCode("MP-124", InvalidGrantError, f"{_AUTH} Invalid JWT signature.", "Signature does not verify",
                "The grant's signature does not verify with the registered key named by `kid`. Sign with the "
                "private key that belongs to that public key.")
-MP125 = MPCode("MP-125", InvalidGrant, f"{_AUTH} Unsupported signing algorithm. Use RS256, RS384 or RS512",
+MP125 = MPCode("MP-125", InvalidGrantError, f"{_AUTH} Unsupported signing algorithm. Use RS256, RS384 or RS512",
                "Algorithm not allowed",
                "Grants must be signed with RS256, RS384 or RS512. `none`, HMAC (HS*) and other algorithms are "
                "refused.", origin="portvakt")
-MP126 = MPCode("MP-126", InvalidGrant, f"{_AUTH} Unknown key identifier (kid) for client.", "Unknown kid",
+MP126 = MPCode("MP-126", InvalidGrantError, f"{_AUTH} Unknown key identifier (kid) for client.", "Unknown kid",
                "The `kid` in the JWT header is not one of the keys registered on the client. List the client's "
                "keys, or register the public key first.", origin="portvakt")
-MP127 = MPCode("MP-127", InvalidGrant,
+MP127 = MPCode("MP-127", InvalidGrantError,
                f"{_AUTH} Invalid JWT. The client requires pre-registered jwk and no key identifier (kid) provided",
                "kid required",
                "This client has registered keys, so its grants must name one of them with `kid` in the JWT "
                "header (and must not use x5c).", origin="portvakt")
-MP128 = MPCode("MP-128", InvalidGrant,
+MP128 = MPCode("MP-128", InvalidGrantError,
                f"{_AUTH} The client has no valid registered key. Register a public key before requesting tokens",
                "A key must be registered first",
                "An altinn_virksys system must have its own asymmetric key. It cannot get tokens until a public "
                "key is registered on it, and it never authenticates with an enterprise certificate. The same "
                "holds when its last key has expired.", origin="portvakt")
-MP130 = MPCode("MP-130", InvalidGrant, "JWT is expired", "Expired grant",
+MP130 = MPCode("MP-130", InvalidGrantError, "JWT is expired", "Expired grant",
                "The grant's `exp` has passed. Make a fresh grant right before each request and check that "
                "your clock is synchronised (NTP).")
-MP131 = MPCode("MP-131", InvalidGrant, "Issue time is after now", "Grant issued in the future",
+MP131 = MPCode("MP-131", InvalidGrantError, "Issue time is after now", "Grant issued in the future",
                "The grant's `iat` is more than 10 seconds ahead of this server's clock. Synchronise your clock.",
                origin="portvakt")
-MP132 = MPCode("MP-132", InvalidGrant, "Invalid assertion. exp - iat must be at most 120 seconds",
+MP132 = MPCode("MP-132", InvalidGrantError, "Invalid assertion. exp - iat must be at most 120 seconds",
                "Grant lives too long",
                "A grant may live at most 120 seconds: `exp` minus `iat` must be 120 or less.", origin="portvakt")
-MP200 = MPCode("MP-200", InvalidScope, "Token request contains invalid scopes for client, ", "Invalid scope",
+MP200 = MPCode("MP-200", InvalidScopeError, "Token request contains invalid scopes for client, ", "Invalid scope",
                "Every requested scope must be registered on the client and active. Add the scope to the "
                "client, or ask only for scopes it has.")
-MP201 = MPCode("MP-201", InvalidScope, "Token request contains scopes not allowed for the client's "
+MP201 = MPCode("MP-201", InvalidScopeError, "Token request contains scopes not allowed for the client's "
                "integration type, ", "Scope not allowed for the integration type",
                "The API provider limited this scope to other integration types than the client's.")
-MP250 = MPCode("MP-250", Forbidden, "Consumer has not been granted access to the scope ", "No access",
+MP250 = MPCode("MP-250", ForbiddenError, "Consumer has not been granted access to the scope ", "No access",
                "The consumer organisation is not on the scope's access list. The API provider must grant the "
                "consumer access to the scope.")
-MP251 = MPCode("MP-251", Forbidden, "Consumer ", "No delegation",
+MP251 = MPCode("MP-251", ForbiddenError, "Consumer ", "No delegation",
                "The consumer has not delegated the scope to the supplier in Altinn. The consumer's access "
                "manager must delegate the API (its delegation scheme) to the supplier's organisation.")
-MP260 = MPCode("MP-260", InvalidRequest, "Validation of JWT claim failed: The combination consumer_org in "
+MP260 = MPCode("MP-260", InvalidRequestError, "Validation of JWT claim failed: The combination consumer_org in "
                "claim and delegation scope on client is invalid", "consumer_org is the client's own",
                "consumer_org names the organisation that owns the client. Leave consumer_org out to act for "
                "your own organisation.", origin="portvakt")
-MP261 = MPCode("MP-261", InvalidScope, "Scope cannot be delegated, it has no delegation source: ",
+MP261 = MPCode("MP-261", InvalidScopeError, "Scope cannot be delegated, it has no delegation source: ",
                "Scope without delegation source",
                "A token on behalf of a consumer (consumer_org) can only carry scopes that the API provider "
                "opened for delegation through a delegation source.", origin="portvakt")
-MP270 = MPCode("MP-270", InvalidAuthorizationDetails, "authorization_details is not supported",
+MP270 = MPCode("MP-270", InvalidAuthorizationDetailsError, "authorization_details is not supported",
                "authorization_details not supported",
                "The grant's `authorization_details` claim, or the `authorization_details` form parameter, "
                "asks for rich authorization (RFC 9396), e.g. an Altinn system user (urn:altinn:systemuser). "
                "This server supports no authorization details type yet; its metadata lists none under "
                "`authorization_details_types_supported`. Leave authorization_details out.", origin="portvakt")
-MP290 = MPCode("MP-290", TemporarilyUnavailable, "The delegation source could not be reached. Try again later",
+MP290 = MPCode("MP-290", TemporarilyUnavailableError, "The delegation source could not be reached. Try again later",
                "Delegation source unavailable",
                "portvakt could not ask the delegation source (the Altinn side) whether the consumer delegated "
                "the scope. Tokens that need a delegation are refused until it answers.", origin="portvakt")
 MP500 = MPCode("MP-500", ServerError, "Internal error", "Internal error",
                "Something unexpected went wrong on the server. Quote the trace_id to the operator.",
                origin="portvakt")
-MP503 = MPCode("MP-503", TemporarilyUnavailable, "The token service could not read its registry. Try again later",
+MP503 = MPCode("MP-503", TemporarilyUnavailableError, "The token service could not read its registry. Try again later",
                "Registry unavailable",
                "portvakt's database was busy or could not be reached in time, so the grant could not be checked "
                "or recorded. No token was issued; send a new grant after the Retry-After delay.",
                origin="portvakt")
 
-CATALOG: dict[str, MPCode] = {c.code: c for c in (
+MP_CODES: dict[str, MPCode] = {c.code: c for c in (
     MP010, MP011, MP012, MP100, MP110, MP120, MP121, MP123, MP124, MP125, MP126, MP127, MP128,
     MP130, MP131, MP132, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP500, MP503)}

@@ -10,22 +10,25 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from portvakt.domain.models import Change
-from portvakt.domain.ports import Store, UnitOfWork
+from portvakt.domain.ports import StoreOf, TokenReads
 
-log = logging.getLogger("portvakt.catalog")
+log = logging.getLogger("portvakt.registry")
+
+W = TypeVar("W", bound=TokenReads)
 
 
-class ObservedStore:
-    """Wraps a Store; after every committed unit of work it calls `after_commit` (e.g. Catalog.refresh)."""
+class ObservedStore(Generic[W]):
+    """Wraps a Store; after every committed unit of work it calls `after_commit` (e.g. RegistryCache.refresh)."""
 
-    def __init__(self, inner: Store, after_commit: Callable[[], object]) -> None:
+    def __init__(self, inner: StoreOf[W], after_commit: Callable[[], object]) -> None:
         self.inner = inner
         self._after_commit = after_commit
 
     @contextmanager
-    def begin(self) -> Iterator[UnitOfWork]:
+    def begin(self) -> Iterator[W]:
         """The inner store's transaction; when it has committed, tell the caches (a failure is only logged:
         the change feed's next poll repairs it)."""
         with self.inner.begin() as uow:
@@ -35,7 +38,7 @@ class ObservedStore:
         except Exception:
             log.exception("refreshing the caches after a commit failed; the next poll will")
 
-    def read(self) -> AbstractContextManager[UnitOfWork]:
+    def read(self) -> AbstractContextManager[W]:
         """The inner store's read-only unit of work."""
         return self.inner.read()
 

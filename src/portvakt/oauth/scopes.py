@@ -1,31 +1,39 @@
-"""Scope and access checks of the token request (docs/protocol.md §7 steps 8 and 10, §4.2)."""
+"""Scope and access checks of the token request (docs/protocol.md §7 steps 8 and 10, §4.2): what they decide is the
+TokenGrant the token is minted from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from portvakt.domain.models import Client, Scope
+from portvakt.domain.models import PRIVATE_KEY_JWT, Client, Scope
 
 from . import mp_codes as mp
-from .catalog import Catalog
 from .delegation import DelegationLookup, DelegationUnavailable
+from .grant import JWTBearerGrant
+from .minter import TokenGrant
+from .registry_cache import RegistryCache
 
 
-@dataclass(frozen=True, slots=True)
-class AccessDecision:
-    """Who consumes the token, who supplies it, and the scopes' smallest at_max_age."""
+def token_grant(registry: RegistryCache, delegations: DelegationLookup, client: Client,
+                grant: JWTBearerGrant) -> TokenGrant:
+    """docs/protocol.md §7 steps 8 and 10: the client's scopes, then the consumer's access (or the delegation)."""
+    scopes = registered_scopes(registry, client, grant.scopes)
+    consumer_orgno = grant.consumer_orgno
+    if consumer_orgno is None:
+        consumer_orgno, supplier_orgno, source = client.client_orgno, client.supplier_orgno, None
+        check_access(registry, scopes, consumer_orgno)
+    else:
+        supplier_orgno = client.client_orgno
+        source = check_delegation(registry, delegations, scopes, consumer_orgno, supplier_orgno)
+    return TokenGrant(client_id=client.client_id, client_orgno=client.client_orgno, client_amr=PRIVATE_KEY_JWT,
+                      scopes=grant.scopes, consumer_orgno=consumer_orgno, supplier_orgno=supplier_orgno,
+                      delegation_source=source, audience=grant.resource, pid=grant.pid,
+                      lifetime=client.access_token_lifetime, max_ages=tuple(s.at_max_age for s in scopes))
 
-    consumer_orgno: str
-    supplier_orgno: str | None
-    delegation_source: str | None
-    max_age: int
 
-
-def registered_scopes(catalog: Catalog, client: Client, requested: tuple[str, ...]) -> list[Scope]:
+def registered_scopes(registry: RegistryCache, client: Client, requested: tuple[str, ...]) -> list[Scope]:
     """MP-200: each scope is on the client and active; MP-201: allowed for its integration type."""
     found: list[Scope] = []
     for name in requested:
-        scope = catalog.scope(name) if name in client.scopes else None
+        scope = registry.scope(name) if name in client.scopes else None
         if scope is None or not scope.active:
             raise mp.MP200(name)
         if not scope.allows(client.integration_type):
@@ -34,40 +42,31 @@ def registered_scopes(catalog: Catalog, client: Client, requested: tuple[str, ..
     return found
 
 
-def own_access(catalog: Catalog, client: Client, scopes: list[Scope]) -> AccessDecision:
-    """docs/protocol.md §7 step 10: owner, accessible_for_all, or APPROVED access, else MP-250 (403)."""
-    consumer = client.client_orgno
+def check_access(registry: RegistryCache, scopes: list[Scope], consumer_orgno: str) -> None:
+    """docs/protocol.md §7 step 10: the consumer owns each scope, or it is accessible_for_all, or the consumer has
+    APPROVED access; else MP-250 (403)."""
     for s in scopes:
-        if not (s.owner_orgno == consumer or s.accessible_for_all or catalog.has_approved_access(s.name, consumer)):
+        if not (s.owner_orgno == consumer_orgno or s.accessible_for_all
+                or registry.has_approved_access(s.name, consumer_orgno)):
             raise mp.MP250(s.name)
-    return AccessDecision(consumer, client.supplier_orgno, None, _max_age(scopes))
 
 
-def delegated_access(catalog: Catalog, delegations: DelegationLookup, client: Client, scopes: list[Scope],
-                     consumer: str) -> AccessDecision:
-    """docs/protocol.md §4.2: not the own org, scope delegable, consumer has access (MP-250), delegation exists
-    (MP-251)."""
-    supplier = client.client_orgno
-    if consumer == supplier:
+def check_delegation(registry: RegistryCache, delegations: DelegationLookup, scopes: list[Scope],
+                     consumer_orgno: str, supplier_orgno: str) -> str:
+    """docs/protocol.md §4.2 steps 2-4 in the order of D1: not the own org (MP-260), delegable (MP-261), access
+    (MP-250), delegated (MP-251, MP-290); returns the delegation source (D2)."""
+    if consumer_orgno == supplier_orgno:
         raise mp.MP260()
     for s in scopes:
         if not s.delegation_source:
             raise mp.MP261(s.name)
-    for s in scopes:
-        if not (s.accessible_for_all or s.owner_orgno == consumer or catalog.has_approved_access(s.name, consumer)):
-            raise mp.MP250(s.name)
+    check_access(registry, scopes, consumer_orgno)
     for s in scopes:
         try:
-            delegated = delegations.has_delegation(consumer, supplier, s.name)
+            delegated = delegations.has_delegation(consumer_orgno, supplier_orgno, s.name)
         except DelegationUnavailable as exc:
             raise mp.MP290(detail=str(exc)) from exc
         if not delegated:
-            raise mp.MP251(f"{consumer} has not delegated access to the scope {s.name} to supplier {supplier}")
-    sources = {s.delegation_source for s in scopes}
-    return AccessDecision(consumer, supplier, sorted(s for s in sources if s)[0], _max_age(scopes))
-
-
-def _max_age(scopes: list[Scope]) -> int:
-    """docs/protocol.md §2.3: the lowest non-zero at_max_age of the scopes (0 = none set)."""
-    ages = [s.at_max_age for s in scopes if s.at_max_age > 0]
-    return min(ages) if ages else 0
+            raise mp.MP251(f"{consumer_orgno} has not delegated access to the scope {s.name} to supplier "
+                           f"{supplier_orgno}")
+    return sorted(s.delegation_source for s in scopes if s.delegation_source)[0]

@@ -1,4 +1,4 @@
-"""The token endpoint, framework-free: handle_token_request(TokenRequest) -> TokenResponse (docs/protocol.md §7)."""
+"""The token endpoint, framework-free: handle_token_request(TokenRequest) -> IssuedToken (docs/protocol.md §7)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,18 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from portvakt.domain.models import JWT_BEARER, IntegrationType
+from portvakt.domain.models import JWT_BEARER, Client, IntegrationType
 from portvakt.domain.ports import Clock, ReplayCache
 from portvakt.jose import BadSignature, MalformedJWT, UnsupportedAlgorithm, peek
 from portvakt.settings import TokenSettings
 
 from . import mp_codes as mp
 from .authorization_details import from_form
-from .catalog import Catalog, ClientView
 from .delegation import DelegationLookup
 from .grant import JWTBearerGrant, read_grant
-from .issuer import AccessTokenIssuer, IssuedToken, TokenGrant
-from .scopes import delegated_access, own_access, registered_scopes
-
-PRIVATE_KEY_JWT_AMR = "private_key_jwt"
+from .minter import AccessTokenMinter, IssuedToken
+from .registry_cache import RegistryCache
+from .scopes import token_grant
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +25,6 @@ class TokenRequest:
     """The parsed form of POST /token: every (name, value) pair, in order (RFC 6749 §3.2)."""
 
     form: list[tuple[str, str]]
-
-
-TokenResponse = IssuedToken
 
 
 def _single(form: list[tuple[str, str]], name: str) -> str | None:
@@ -41,40 +36,29 @@ def _single(form: list[tuple[str, str]], name: str) -> str | None:
 
 
 class TokenService:
-    """Runs every check of docs/protocol.md §7 and issues the access token."""
+    """Runs every check of docs/protocol.md §7 and has the minter make the access token."""
 
-    def __init__(self, *, catalog: Catalog, replay: ReplayCache, issuer: AccessTokenIssuer,
-                 delegations: DelegationLookup, clock: Clock, issuer_id: str, rules: TokenSettings) -> None:
-        self._catalog = catalog
+    def __init__(self, *, registry: RegistryCache, replay: ReplayCache, minter: AccessTokenMinter,
+                 delegations: DelegationLookup, clock: Clock, rules: TokenSettings) -> None:
+        self._registry = registry
         self._replay = replay
-        self._issuer = issuer
+        self._minter = minter
         self._delegations = delegations
         self._clock = clock
-        self._audiences = {issuer_id, issuer_id.rstrip("/")}
+        self._audiences = {minter.issuer, minter.issuer.rstrip("/")}
         self._rules = rules
 
-    def handle_token_request(self, request: TokenRequest) -> TokenResponse:
-        """docs/protocol.md §7 steps 1-12; raises an OAuthError with its MP code on the first failed check."""
+    def handle_token_request(self, request: TokenRequest) -> IssuedToken:
+        """docs/protocol.md §7 steps 1-12, one clock reading; raises an OAuthError with its MP code on the first
+        failed check."""
         grant, assertion = self._read(request)
-        view = self._authenticate(grant)
-        now = int(self._clock.now().timestamp())
+        at = self._clock.now()
+        now = int(at.timestamp())
+        client = self._authenticate(grant, at)
         self._check_times(grant, now)
-        client = view.client
-        scopes = registered_scopes(self._catalog, client, grant.scopes)
-        if grant.consumer_org is None:
-            decision = own_access(self._catalog, client, scopes)
-        else:
-            decision = delegated_access(self._catalog, self._delegations, client, scopes, grant.consumer_org)
+        decided = token_grant(self._registry, self._delegations, client, grant)
         self._consume(grant, assertion, now)
-        lifetime = min(client.access_token_lifetime or self._rules.default_access_token_lifetime,
-                       self._rules.max_access_token_lifetime)
-        if decision.max_age:
-            lifetime = min(lifetime, decision.max_age)
-        return self._issuer.issue(TokenGrant(
-            client=client, client_amr=PRIVATE_KEY_JWT_AMR, scopes=grant.scopes,
-            consumer_orgno=decision.consumer_orgno, supplier_orgno=decision.supplier_orgno,
-            delegation_source=decision.delegation_source, audience=grant.resource, pid=grant.pid,
-            lifetime=lifetime), now)
+        return self._minter.mint(decided, now)
 
     def _read(self, request: TokenRequest) -> tuple[JWTBearerGrant, str]:
         """Steps 1-2: grant_type, authorization_details (RFC 9396 §6.2), assertion, JWT shape and header."""
@@ -93,16 +77,15 @@ class TokenService:
             raise mp.MP011(": the assertion is not a well-formed JWT", detail=str(exc)) from exc
         return read_grant(jwt), assertion
 
-    def _authenticate(self, grant: JWTBearerGrant) -> ClientView:
+    def _authenticate(self, grant: JWTBearerGrant, now: datetime) -> Client:
         """Steps 3-5: client (MP-100), aud (MP-110), key (MP-120..128), signature (MP-124)."""
-        view = self._catalog.client(grant.iss)
+        view = self._registry.client(grant.iss)
         if view is None or not view.client.active:
             raise mp.MP100(detail=f"iss={grant.iss[:80]!r}")
         if not self._audiences.intersection(grant.aud):
             raise mp.MP110()
         client = view.client
         virksys = client.integration_type is IntegrationType.ALTINN_VIRKSYS
-        now = self._clock.now()
         if virksys and not any(not k.is_expired(now) for k, _ in view.keys.values()):
             raise mp.MP128(detail=f"client_id={client.client_id}")
         if grant.kid is None:
@@ -119,7 +102,7 @@ class TokenService:
             verifier.verify(grant.jwt)
         except (BadSignature, UnsupportedAlgorithm) as exc:
             raise mp.MP124(detail=str(exc)) from exc
-        return view
+        return client
 
     def _check_times(self, grant: JWTBearerGrant, now: int) -> None:
         """Step 6: exp not passed (MP-130), iat ≤ now + 10 s (MP-131), exp - iat ≤ 120 s (MP-132)."""

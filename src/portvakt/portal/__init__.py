@@ -7,10 +7,11 @@ domain, oauth, api or wiring room (an import-linter contract holds that).
 
 Wiring (`portvakt serve` does this)::
 
-    config = portal_config(settings)              # PORTVAKT_PORTAL__* -> PortalConfig
-    app.mount("/portal", create_portal(config, sms=gateway, outbox=outbox))   # see wiring.portal_app
+    config = portal_config(settings)              # PORTVAKT_PORTAL__* as given, and what they resolve to
+    app.mount("/portal", create_portal(config, sms=gateway, outbox=outbox,   # see wiring.portal_app
+                                        clock=clock, monotonic=monotonic))   # time comes in (P13)
 
-The portal's client (config.client_id) must exist at the token service with the RSA key in
+The portal's client (config.settings.client_id) must exist at the token service with the RSA key in
 config.key_file registered and the scopes in config.scopes (PORTAL_SCOPES):
 domain.portal_client.bootstrap_portal_client does that. The key file is read on first use, so it may be
 written after create_portal. For vendors' systems the portal calls /api/v1 as itself, the supplier
@@ -24,7 +25,9 @@ sticky sessions), or replace SessionStore/LoginLimiter with shared ones and set 
 
 from __future__ import annotations
 
+from portvakt.wire.protocol import PORTAL_CLIENT_SCOPES as PORTAL_SCOPES
+
 from .app import create_portal
-from .config import PORTAL_SCOPES, PortalConfig, portal_config
+from .config import PortalConfig, portal_config
 
 __all__ = ["PORTAL_SCOPES", "PortalConfig", "create_portal", "portal_config"]

@@ -19,6 +19,7 @@ from portvakt.sms import DevOutbox, SmsGateway
 
 from .assets import DesignAssets, find_assets
 from .backend import Backend
+from .clock import Clock, Monotonic
 from .config import PortalConfig
 from .errors import PortalError
 from .ratelimit import LoginLimiter
@@ -99,23 +100,30 @@ def _routes(config: PortalConfig, outbox: DevOutbox | None, assets: DesignAssets
     return routes
 
 
-def create_portal(config: PortalConfig, *, sms: SmsGateway, outbox: DevOutbox | None = None,
-                  http: httpx.AsyncClient | None = None) -> Starlette:
-    """The portal app; `http` reaches the APIs (default: a new client), `outbox` backs /dev/sms in dev mode."""
-    client = http or httpx.AsyncClient(timeout=config.timeout_seconds, follow_redirects=False)
-    tokens = PortalTokenSource(config, client)
-    assets = DesignAssets(find_assets(config.assets_dir))
+def _state(config: PortalConfig, client: httpx.AsyncClient, clock: Clock, monotonic: Monotonic,
+           assets: DesignAssets, sms: SmsGateway, outbox: DevOutbox | None) -> PortalState:
+    """The portal's components, every one reading time from `clock` or `monotonic` (docs/decisions.md P13)."""
+    s = config.settings
+    tokens = PortalTokenSource(config, client, clock=clock, monotonic=monotonic)
+    return PortalState(
+        config=config, clock=clock,
+        sessions=SessionStore(config.session_secret, idle=s.session_idle_seconds, lifetime=s.session_max_seconds,
+                              now=monotonic, max_sessions=s.max_sessions, per_person=s.max_sessions_per_person),
+        limiter=LoginLimiter(s.login_max_failures, s.login_max_failures_per_ip, s.login_window_seconds,
+                             now=monotonic),
+        backend=Backend(config, client, tokens), sms=sms, outbox=outbox,
+        renderer=Renderer(assets.stylesheets(), dev_sms=config.dev_mode and outbox is not None))
+
+
+def create_portal(config: PortalConfig, *, sms: SmsGateway, clock: Clock, monotonic: Monotonic,
+                  outbox: DevOutbox | None = None, http: httpx.AsyncClient | None = None) -> Starlette:
+    """The portal app; `clock` gives wall time, `monotonic` times windows (never wall time), `http` reaches the APIs
+    (default: a new client), `outbox` backs /dev/sms in dev mode."""
+    client = http or httpx.AsyncClient(timeout=config.settings.timeout_seconds, follow_redirects=False)
+    assets = DesignAssets(find_assets(config.settings.assets_dir))
     app = Starlette(routes=_routes(config, outbox, assets),
                     middleware=[Middleware(SecurityHeaders), Middleware(CatchUnexpected)],
                     exception_handlers={PageError: _page_error, Redirect: _redirect, HTTPException: _http_error,
                                         PortalError: _portal_error})
-    app.state.portal = PortalState(
-        config=config,
-        sessions=SessionStore(config.session_secret, idle=config.session_idle_seconds,
-                              lifetime=config.session_max_seconds, max_sessions=config.max_sessions,
-                              per_person=config.max_sessions_per_person),
-        limiter=LoginLimiter(config.login_max_failures, config.login_max_failures_per_ip,
-                             config.login_window_seconds),
-        backend=Backend(config, client, tokens), sms=sms, outbox=outbox,
-        renderer=Renderer(assets.stylesheets(), dev_sms=config.dev_mode and outbox is not None))
+    app.state.portal = _state(config, client, clock, monotonic, assets, sms, outbox)
     return app

@@ -8,23 +8,24 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
+
+from portvakt.wire.altinn import PersonOut
+from portvakt.wire.clients import ClientOut, JwkOut, JwksOut, ListedClientOut
+from portvakt.wire.protocol import JWT_BEARER, PRIVATE_KEY_JWT
+from portvakt.wire.scopes import AccessOut, ScopeOut
+from portvakt.wire.vocabulary import AccessState, IntegrationType
 
 from .config import PortalConfig
 from .errors import Busy, PortalError, Unavailable, from_problem, retry_after
-from .models import ALTINN_VIRKSYS, Person, RegisteredKey, ScopeAccess, ScopeInfo, System
 from .tokens import PortalTokenSource, TokenUnavailable
 
 log = logging.getLogger("portvakt.portal")
 T = TypeVar("T")
-JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PORTAL_API = "accessmanagement/api/v1/portal/"
 #: The headers with which the portal's token (altinn:portal) acts for an organisation and names the person.
 ACTING_FOR, PERSON = "Portvakt-Acting-For", "Portvakt-Person"
-
-
-class _Keys(BaseModel):
-    keys: list[RegisteredKey]
+ALTINN_VIRKSYS = IntegrationType.ALTINN_VIRKSYS.value
 
 
 class Backend:
@@ -54,7 +55,7 @@ class Backend:
                 raise Unavailable() from None
             try:
                 sent = {**self._acting, **(headers or {}), "authorization": f"Bearer {token}"}
-                resp = await self._http.request(method, url, headers=sent, timeout=self._cfg.timeout_seconds,
+                resp = await self._http.request(method, url, headers=sent, timeout=self._cfg.settings.timeout_seconds,
                                                 **kwargs)
             except httpx.HTTPError as exc:
                 log.warning("portal backend: %s %s failed: %s", method, url, exc.__class__.__name__)
@@ -87,7 +88,7 @@ class Backend:
 
     # --- the Altinn side: people (the Altinn side's portal API) ---------------------------------------------------
 
-    async def login(self, username: str, password: str) -> Person | None:
+    async def login(self, username: str, password: str) -> PersonOut | None:
         """POST portal/login: the person, or None for a wrong username or password (401, or 400 for input
         the Altinn side will not even check: the same answer, so nothing is revealed); Busy on its 429."""
         url = self._cfg.altinn_url + PORTAL_API + "login"
@@ -99,69 +100,72 @@ class Backend:
         if resp.status_code != 200:
             raise from_problem(resp)
         try:
-            return Person.model_validate_json(resp.content)
+            return PersonOut.model_validate_json(resp.content)
         except ValidationError:
             log.warning("portal backend: the login answer has an unexpected shape")
             raise Unavailable() from None
 
-    async def person(self, username: str) -> Person:
+    async def person(self, username: str) -> PersonOut:
         """GET portal/people/{username}: the person as stored now (mobile number, roles)."""
         url = self._cfg.altinn_url + PORTAL_API + "people/" + quote(username, safe="")
-        person: Person = await self._json("GET", url, Person)
+        person: PersonOut = await self._json("GET", url, PersonOut)
         return person
 
     # --- /api/v1: systems, keys, scopes --------------------------------------------------------------------
 
-    async def systems(self, vendor: str) -> list[System]:
-        """GET /clients?integration_type=altinn_virksys&client_orgno=<vendor> (design note), every page."""
-        found: list[System] = []
-        params: dict[str, Any] = {"integration_type": ALTINN_VIRKSYS, "client_orgno": vendor, "limit": 1000}
+    async def systems(self, vendor: str) -> list[ListedClientOut]:
+        """GET /clients?integration_type=altinn_virksys&client_orgno=<vendor> (design note), every page, each system
+        with its key set (include=jwks, docs/decisions.md A14): one call per 1000 systems, none per system."""
+        found: list[ListedClientOut] = []
+        params: dict[str, Any] = {"integration_type": ALTINN_VIRKSYS, "client_orgno": vendor, "limit": 1000,
+                                  "include": "jwks"}
         while True:
-            page: list[System] = await self._json("GET", self._api("clients"), list[System], params=params)
+            page: list[ListedClientOut] = await self._json("GET", self._api("clients"), list[ListedClientOut],
+                                                           params=params)
             found.extend(s for s in page if s.client_orgno == vendor and s.integration_type == ALTINN_VIRKSYS)
             if len(page) < params["limit"]:
                 return found
             params["after"] = page[-1].client_id
 
-    async def system(self, vendor: str, client_id: str) -> System:
+    async def system(self, vendor: str, client_id: str) -> ClientOut:
         """GET /clients/{id}: only a virksomhetssystem of the vendor; anything else is not found."""
         url = self._api("clients/" + quote(client_id, safe=""))
-        found: System = await self._json("GET", url, System)
+        found: ClientOut = await self._json("GET", url, ClientOut)
         if found.client_orgno != vendor or found.integration_type != ALTINN_VIRKSYS:
             raise PortalError("not found", status=404, kind="not-found")
         return found
 
-    async def keys(self, client_id: str) -> list[RegisteredKey]:
+    async def keys(self, client_id: str) -> list[JwkOut]:
         """GET /clients/{id}/jwks: the registered public keys with their expiry (docs/protocol.md §3.3)."""
         url = self._api("clients/" + quote(client_id, safe="") + "/jwks")
-        found: _Keys = await self._json("GET", url, _Keys)
+        found: JwksOut = await self._json("GET", url, JwksOut)
         return found.keys
 
-    async def put_keys(self, client_id: str, jwks: list[dict[str, Any]]) -> list[RegisteredKey]:
+    async def put_keys(self, client_id: str, jwks: list[dict[str, Any]]) -> list[JwkOut]:
         """PUT /clients/{id}/jwks: replace the whole set (docs/protocol.md §3.3)."""
         url = self._api("clients/" + quote(client_id, safe="") + "/jwks")
-        found: _Keys = await self._json("PUT", url, _Keys, json={"keys": jwks})
+        found: JwksOut = await self._json("PUT", url, JwksOut, json={"keys": jwks})
         return found.keys
 
-    async def usable_scopes(self, vendor: str) -> list[ScopeAccess]:
+    async def usable_scopes(self, vendor: str) -> list[AccessOut]:
         """GET /scopes/access/for_consumer?consumer_org=<vendor> (design note), for altinn_virksys."""
         params = {"consumer_org": vendor, "integration_type": ALTINN_VIRKSYS}
-        found: list[ScopeAccess] = await self._json("GET", self._api("scopes/access/for_consumer"),
-                                                    list[ScopeAccess], params=params)
-        return [a for a in found if a.state == "APPROVED"]
+        found: list[AccessOut] = await self._json("GET", self._api("scopes/access/for_consumer"),
+                                                  list[AccessOut], params=params)
+        return [a for a in found if a.state is AccessState.APPROVED]
 
-    async def delegable_scopes(self) -> list[ScopeInfo]:
+    async def delegable_scopes(self) -> list[ScopeOut]:
         """GET /scopes/all: the public scopes customers can delegate (they have a delegation_source)."""
         params = {"integration_type": ALTINN_VIRKSYS}
-        found: list[ScopeInfo] = await self._json("GET", self._api("scopes/all"), list[ScopeInfo], params=params)
+        found: list[ScopeOut] = await self._json("GET", self._api("scopes/all"), list[ScopeOut], params=params)
         return [s for s in found if s.delegation_source and s.active]
 
-    async def create_system(self, vendor: str, name: str, description: str, scopes: list[str]) -> System:
+    async def create_system(self, vendor: str, name: str, description: str, scopes: list[str]) -> ClientOut:
         """POST /clients exactly as the design note: client_orgno = the vendor, altinn_virksys, private_key_jwt."""
         body = {"client_name": name, "description": description, "scopes": scopes, "client_orgno": vendor,
                 "integration_type": ALTINN_VIRKSYS, "application_type": "web",
-                "token_endpoint_auth_method": "private_key_jwt", "grant_types": [JWT_BEARER]}
-        created: System = await self._json("POST", self._api("clients"), System, ok=201, json=body)
+                "token_endpoint_auth_method": PRIVATE_KEY_JWT, "grant_types": [JWT_BEARER]}
+        created: ClientOut = await self._json("POST", self._api("clients"), ClientOut, ok=201, json=body)
         return created
 
     # --- acting for an organisation (the access manager's and API provider admin's pages) ------------------

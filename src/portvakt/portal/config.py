@@ -1,21 +1,51 @@
-"""What the portal needs to run: where the APIs are, its own client and key, cookies and limits."""
+"""What the portal needs to run: its settings as given (PORTVAKT_PORTAL__*) and what they resolve to here."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from portvakt.settings import Settings
+from portvakt.wire.protocol import PORTAL_CLIENT_SCOPES
 
 Language = Literal["nb", "en"]
 
-#: The portal's own client holds these (design note: Altinn's token with dcr.write + dcr.supplier).
-PORTAL_SCOPES: tuple[str, ...] = (
-    "idporten:dcr.write", "idporten:dcr.supplier", "idporten:scopes.write", "altinn:portal",
-    "altinn:maskinporten/delegations.write", "altinn:maskinporten/delegationSchemes.write")
+#: The portal's own client holds these and asks for them in its grants (decisions P1, H5).
+PORTAL_SCOPES: tuple[str, ...] = PORTAL_CLIENT_SCOPES
 KEY_FILE_NAME = "portal-client-key.pem"
+
+
+class PortalOptions(Protocol):
+    """What the portal reads of its settings as given; portvakt.settings.PortalSettings has this shape (P11)."""
+
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def kid(self) -> str | None: ...
+    @property
+    def secure_cookies(self) -> bool: ...
+    @property
+    def default_language(self) -> Language: ...
+    @property
+    def session_idle_seconds(self) -> int: ...
+    @property
+    def session_max_seconds(self) -> int: ...
+    @property
+    def max_sessions(self) -> int: ...
+    @property
+    def max_sessions_per_person(self) -> int: ...
+    @property
+    def login_max_failures(self) -> int: ...
+    @property
+    def login_max_failures_per_ip(self) -> int: ...
+    @property
+    def login_window_seconds(self) -> int: ...
+    @property
+    def assets_dir(self) -> Path | None: ...
+    @property
+    def timeout_seconds(self) -> float: ...
 
 
 def _slash(url: str) -> str:
@@ -25,28 +55,17 @@ def _slash(url: str) -> str:
 
 @dataclass(frozen=True)
 class PortalConfig:
-    """The portal's settings, resolved: `api_url` serves /token and /api/v1 and is the grant's audience."""
+    """The portal's `settings` as given, and what depends on the deployment: `api_url` serves /token and /api/v1
+    and is the grant's audience (docs/protocol.md §1.1), `altinn_url` the Altinn side (decision P11)."""
 
+    settings: PortalOptions = field(repr=False)
     api_url: str
     altinn_url: str
-    client_id: str
     key_file: Path
-    kid: str | None = None
-    scopes: tuple[str, ...] = PORTAL_SCOPES
-    secure_cookies: bool = True
     dev_mode: bool = False
-    default_language: Language = "nb"
     session_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
-    session_idle_seconds: int = 1800
-    session_max_seconds: int = 28800
-    max_sessions: int = 100_000
-    max_sessions_per_person: int = 5
-    login_max_failures: int = 5
-    login_max_failures_per_ip: int = 20
-    login_window_seconds: int = 300
+    scopes: tuple[str, ...] = PORTAL_SCOPES
     roles_refresh_seconds: float = 60.0
-    assets_dir: Path | None = None
-    timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "api_url", _slash(self.api_url))
@@ -64,16 +83,10 @@ def key_file(settings: Settings) -> Path:
 
 
 def portal_config(settings: Settings) -> PortalConfig:
-    """The PortalConfig for `portvakt serve`: defaults point at this server and its data_dir."""
+    """The PortalConfig for `portvakt serve`: PORTVAKT_PORTAL__* as given; what is unset points at this server, its
+    data_dir and its demo mode, and the session secret is random per start (decisions P4, P11)."""
     p = settings.portal
     api_url = p.api_url or settings.resolved_issuer()
     secret = p.session_secret.get_secret_value().encode() if p.session_secret else secrets.token_bytes(32)
-    return PortalConfig(
-        api_url=api_url, altinn_url=p.altinn_url or api_url, client_id=p.client_id,
-        key_file=key_file(settings), kid=p.kid,
-        secure_cookies=p.secure_cookies, dev_mode=settings.demo if p.dev_mode is None else p.dev_mode,
-        default_language=p.default_language, session_secret=secret,
-        session_idle_seconds=p.session_idle_seconds, session_max_seconds=p.session_max_seconds,
-        max_sessions=p.max_sessions, max_sessions_per_person=p.max_sessions_per_person,
-        login_max_failures=p.login_max_failures, login_max_failures_per_ip=p.login_max_failures_per_ip,
-        login_window_seconds=p.login_window_seconds, assets_dir=p.assets_dir, timeout_seconds=p.timeout_seconds)
+    return PortalConfig(p, api_url=api_url, altinn_url=p.altinn_url or api_url, key_file=key_file(settings),
+                        dev_mode=settings.demo if p.dev_mode is None else p.dev_mode, session_secret=secret)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from portvakt.jose import JoseError, PrivateKeyRefused, PublicKey, parse_public_key, thumbprint
+from portvakt.wire.clients import JwkOut
+from portvakt.wire.protocol import MAX_KEYS_PER_CLIENT
 
 from .backend import Backend
-from .models import KeyState, RegisteredKey
-
-MAX_KEYS = 5
+from .models import live_keys, public_jwk
 
 
 class KeyRefused(Exception):
@@ -37,16 +37,16 @@ def check_kid(key: PublicKey, claimed: str) -> None:
         raise KeyRefused("browser.kid_mismatch")
 
 
-def _same(a: dict[str, Any], b: RegisteredKey) -> bool:
+def _same(a: dict[str, Any], b: JwkOut) -> bool:
     return a.get("kid") == b.kid or (a.get("n") == b.n and a.get("e") == b.e)
 
 
-async def add_key(backend: Backend, client_id: str, current: list[RegisteredKey], jwk: dict[str, Any]) -> None:
+async def add_key(backend: Backend, client_id: str, current: list[JwkOut], jwk: dict[str, Any],
+                  now: datetime) -> None:
     """PUT the unexpired keys plus the new one; expired keys are dropped, not renewed by the re-post."""
-    now = datetime.now(UTC)
-    live = [k for k in current if k.state(now) is not KeyState.EXPIRED]
+    live = live_keys(current, now)
     if any(_same(jwk, k) for k in live):
         raise KeyRefused("keys.duplicate")
-    if len(live) >= MAX_KEYS:
+    if len(live) >= MAX_KEYS_PER_CLIENT:
         raise KeyRefused("keys.full")
-    await backend.put_keys(client_id, [*(k.public_jwk() for k in live), jwk])
+    await backend.put_keys(client_id, [*(public_jwk(k) for k in live), jwk])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import PortalRole
+from portvakt.wire.vocabulary import PortalRole
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,12 @@ from urllib.parse import quote
 
 from starlette.requests import Request
 
+from portvakt.wire.altinn import DelegationOut, OrganisationOut, SchemeOut
+from portvakt.wire.scopes import AccessOut, ScopeOut
+
 from .backend import Backend
 from .config import PortalConfig
 from .errors import PortalError
-from .orgmodels import AccessEntry, Delegation, Organisation, OwnScope, Scheme
 from .web import Acting, state
 
 ACCESS_API = "accessmanagement/api/v1/"
@@ -68,12 +70,12 @@ class OrgApi:
 
     # --- organisations ----------------------------------------------------------------------------------
 
-    async def organisation(self, text: str) -> Organisation:
+    async def organisation(self, text: str) -> OrganisationOut:
         """GET /organisations/{orgno}: a typed orgno's organisation; a bad checksum (400) or an unknown
         number (404) is OrgnoRefused, so the page can tie it to the field."""
         orgno = typed_orgno(text)
         try:
-            found: Organisation = await self._as_org("GET", self._altinn("organisations/" + orgno), Organisation)
+            found: OrganisationOut = await self._as_org("GET", self._altinn("organisations/" + orgno), OrganisationOut)
         except PortalError as exc:
             if exc.status not in (400, 404):
                 raise
@@ -96,58 +98,58 @@ class OrgApi:
 
     # --- delegations (the consumer's access manager, docs/protocol.md §4.1 step 5) ---------------------------------
 
-    async def schemes(self, q: str = "") -> list[Scheme]:
+    async def schemes(self, q: str = "") -> list[SchemeOut]:
         """GET /maskinporten/schemes?q=: the active schemes any organisation may delegate."""
         params = {"q": q[:200]} if q.strip() else {}
-        found: list[Scheme] = await self._as_org("GET", self._altinn("maskinporten/schemes"), list[Scheme],
+        found: list[SchemeOut] = await self._as_org("GET", self._altinn("maskinporten/schemes"), list[SchemeOut],
                                                  params=params)
         return found
 
-    async def delegations(self, side: Side, *, include_revoked: bool = False) -> list[Delegation]:
+    async def delegations(self, side: Side, *, include_revoked: bool = False) -> list[DelegationOut]:
         """GET /delegations?role=: made by the organisation (consumer) or to it (supplier)."""
         params = {"role": side, "include_revoked": "true" if include_revoked else "false"}
-        found: list[Delegation] = await self._as_org("GET", self._altinn("delegations"), list[Delegation],
+        found: list[DelegationOut] = await self._as_org("GET", self._altinn("delegations"), list[DelegationOut],
                                                      params=params)
         return found
 
-    async def delegate(self, scheme_id: str, supplier_org: str) -> Delegation:
+    async def delegate(self, scheme_id: str, supplier_org: str) -> DelegationOut:
         """POST /delegations {scheme_id, supplier_org}: 201, or 200 when it was already delegated."""
-        made: Delegation = await self._as_org("POST", self._altinn("delegations"), Delegation, ok=(200, 201),
+        made: DelegationOut = await self._as_org("POST", self._altinn("delegations"), DelegationOut, ok=(200, 201),
                                               json={"scheme_id": scheme_id, "supplier_org": supplier_org})
         return made
 
-    async def revoke(self, delegation_id: str) -> Delegation:
+    async def revoke(self, delegation_id: str) -> DelegationOut:
         """DELETE /delegations/{id}: the delegation stays as history, new tokens are refused at once."""
         url = self._altinn("delegations/" + quote(delegation_id, safe=""))
-        done: Delegation = await self._as_org("DELETE", url, Delegation)
+        done: DelegationOut = await self._as_org("DELETE", url, DelegationOut)
         return done
 
-    async def own_schemes(self) -> list[Scheme]:
+    async def own_schemes(self) -> list[SchemeOut]:
         """GET /maskinporten-api/delegationSchemes: the provider's own schemes (docs/protocol.md §4.1 step 2)."""
-        found: list[Scheme] = await self._as_org("GET", self._cfg.altinn_url + SCHEMES_API, list[Scheme])
+        found: list[SchemeOut] = await self._as_org("GET", self._cfg.altinn_url + SCHEMES_API, list[SchemeOut])
         return found
 
     # --- scopes and access lists (the API provider admin, docs/protocol.md §3.4) -----------------------------------
 
-    async def scopes(self) -> list[OwnScope]:
+    async def scopes(self) -> list[ScopeOut]:
         """GET /scopes: the organisation's own scopes."""
-        found: list[OwnScope] = await self._as_org("GET", self._api("scopes"), list[OwnScope])
+        found: list[ScopeOut] = await self._as_org("GET", self._api("scopes"), list[ScopeOut])
         return found
 
-    async def access(self, scope: str) -> list[AccessEntry]:
+    async def access(self, scope: str) -> list[AccessOut]:
         """GET /scopes/access?scope=: every entry of an own scope's access list."""
-        found: list[AccessEntry] = await self._as_org("GET", self._api("scopes/access"), list[AccessEntry],
+        found: list[AccessOut] = await self._as_org("GET", self._api("scopes/access"), list[AccessOut],
                                                       params={"scope": scope})
         return found
 
-    async def grant(self, scope: str, orgno: str) -> AccessEntry:
+    async def grant(self, scope: str, orgno: str) -> AccessOut:
         """PUT /scopes/access/{orgno}?scope=: APPROVED; /token honours it at once."""
         url = self._api("scopes/access/" + quote(orgno, safe=""))
-        done: AccessEntry = await self._as_org("PUT", url, AccessEntry, params={"scope": scope})
+        done: AccessOut = await self._as_org("PUT", url, AccessOut, params={"scope": scope})
         return done
 
-    async def revoke_access(self, scope: str, orgno: str) -> AccessEntry:
+    async def revoke_access(self, scope: str, orgno: str) -> AccessOut:
         """DELETE /scopes/access/{orgno}?scope=: the entry stays, DENIED; /token refuses it at once."""
         url = self._api("scopes/access/" + quote(orgno, safe=""))
-        done: AccessEntry = await self._as_org("DELETE", url, AccessEntry, params={"scope": scope})
+        done: AccessOut = await self._as_org("DELETE", url, AccessOut, params={"scope": scope})
         return done

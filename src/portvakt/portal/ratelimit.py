@@ -8,16 +8,15 @@ its count back; so does an attempt whose password was never checked (the Altinn 
 from __future__ import annotations
 
 import math
-import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+
+from .clock import Monotonic
 
 
 class FailureWindow:
     """Failures per key within a sliding window; a key with `limit` failures is locked until the oldest ages out."""
 
-    def __init__(self, limit: int, window: float, *, max_keys: int = 100_000,
-                 now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: int, window: float, *, now: Monotonic, max_keys: int = 100_000) -> None:
         self._limit, self._window, self._max = limit, window, max_keys
         self._now = now
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
@@ -70,8 +69,7 @@ class FailureWindow:
 class LoginLimiter:
     """Per-username and per-client-IP failure windows; either one locked refuses the login."""
 
-    def __init__(self, per_user: int, per_ip: int, window: float,
-                 now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_user: int, per_ip: int, window: float, *, now: Monotonic) -> None:
         self._users = FailureWindow(per_user, window, now=now)
         self._ips = FailureWindow(per_ip, window, now=now)
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .i18n import Translator
+from .models import expiry, organisations, roles_for, shown, state_of
 from .nav import NavItem, entries_for
 from .web import base, language_of, session_of
 
@@ -30,6 +31,7 @@ class Renderer:
     def __init__(self, stylesheets: list[str], *, dev_sms: bool = False) -> None:
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env.globals.update(shown=shown, state_of=state_of, expiry=expiry)
         self.stylesheets = stylesheets
         self.dev_sms = dev_sms
 
@@ -40,14 +42,14 @@ class Renderer:
         person = session.person if session else None
         root = base(request)
         orgno = session.orgno if session else None
-        roles = person.roles_for(orgno) if person and orgno else frozenset()
+        roles = roles_for(person, orgno) if person and orgno else frozenset()
         path = request.url.path
         nav = [NavItem(root + e.path, t(e.label), path.startswith(root + e.path)) for e in entries_for(roles)]
         return {"t": t, "lang": t.language, "base": root, "static": root + "/static",
                 "stylesheets": [root + s for s in self.stylesheets], "person": person, "orgno": orgno,
-                "org_name": person.organisations().get(orgno, orgno) if person and orgno else None,
+                "org_name": organisations(person).get(orgno, orgno) if person and orgno else None,
                 "csrf": session.csrf if session else "", "nav": nav, "here": path,
-                "many_orgs": bool(person and len(person.organisations()) > 1), "format_date": _date(t),
+                "many_orgs": bool(person and len(organisations(person)) > 1), "format_date": _date(t),
                 "dev_sms": self.dev_sms}
 
     def page(self, request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:

@@ -15,13 +15,13 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from portvakt.wire.altinn import PersonOut
+
+from .clock import Monotonic
 from .config import Language
-from .models import Person
 
 _NONCE = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -49,18 +49,19 @@ class Session:
     created: float
     last_seen: float
     language: Language
-    person: Person | None = None
+    person: PersonOut | None = None
     orgno: str | None = None
     logged_in_at: float | None = None
-    #: When the person's roles were last read from the Altinn side (time.monotonic()).
+    #: When the person's roles were last read from the Altinn side (the store's monotonic source).
     roles_checked_at: float = 0.0
 
 
 class SessionStore:
-    """Sessions with an idle timeout and an absolute lifetime; bounded in number, and per person."""
+    """Sessions with an idle timeout and an absolute lifetime, timed by `now` (monotonic); bounded in number, and
+    per person."""
 
-    def __init__(self, secret: bytes, *, idle: float, lifetime: float, max_sessions: int = 100_000,
-                 per_person: int = 5, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, secret: bytes, *, idle: float, lifetime: float, now: Monotonic, max_sessions: int = 100_000,
+                 per_person: int = 5) -> None:
         self._secret = secret
         self._idle, self._lifetime, self._max = idle, lifetime, max_sessions
         self._per_person = per_person
@@ -108,19 +109,28 @@ class SessionStore:
         self._sessions.move_to_end(key)
         return session
 
-    def renew(self, old: Session, person: Person) -> Session:
+    def renew(self, old: Session, person: PersonOut) -> Session:
         """Log in: a new id and CSRF token, the old id dropped (OWASP: renew the id on privilege change)."""
         return self.start(person, old.language, old)
 
-    def start(self, person: Person, language: Language, old: Session | None = None) -> Session:
+    def start(self, person: PersonOut, language: Language, old: Session | None = None) -> Session:
         """A logged-in session with a fresh id and CSRF token; the old session, if any, dropped (OWASP Session
         Management: renew the id on privilege change)."""
         if old is not None:
             self.drop(old)
         self._limit_person(person.username)
         session = self.new(language)
-        session.person, session.logged_in_at = person, self._now()
+        now = self._now()
+        session.person, session.logged_in_at, session.roles_checked_at = person, now, now
         return session
+
+    def roles_due(self, session: Session, every: float) -> bool:
+        """True when the person's roles were read `every` seconds ago or longer (decision P3)."""
+        return self._now() - session.roles_checked_at >= every
+
+    def roles_read(self, session: Session, person: PersonOut) -> None:
+        """The person as just read from the Altinn side, with their roles (decision P3)."""
+        session.person, session.roles_checked_at = person, self._now()
 
     def drop(self, session: Session) -> None:
         """End a session (logout)."""

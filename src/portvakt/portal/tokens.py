@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import httpx
 
@@ -12,6 +11,7 @@ from portvakt.client import GrantSigner, load_private_key
 from portvakt.client.grants import JWT_BEARER
 from portvakt.jose import JoseError
 
+from .clock import Clock, Monotonic
 from .config import PortalConfig
 
 log = logging.getLogger("portvakt.portal")
@@ -24,11 +24,13 @@ class TokenUnavailable(Exception):
 
 
 class PortalTokenSource:
-    """Signs grants for the portal's client and caches the token (one fetch at a time)."""
+    """Signs grants for the portal's client and caches the token (one fetch at a time); `clock` dates the grants,
+    `monotonic` times the cached token's life."""
 
-    def __init__(self, config: PortalConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: PortalConfig, http: httpx.AsyncClient, *, clock: Clock, monotonic: Monotonic) -> None:
         self._config = config
         self._http = http
+        self._clock, self._monotonic = clock, monotonic
         self._signer: GrantSigner | None = None
         self._token: str | None = None
         self._expires = 0.0
@@ -43,7 +45,7 @@ class PortalTokenSource:
             except (OSError, JoseError) as exc:
                 raise TokenUnavailable(f"cannot read the portal's key {cfg.key_file}: {exc.__class__.__name__}") \
                     from None
-            self._signer = GrantSigner(client_id=cfg.client_id, key=key, kid=cfg.kid or key.kid,
+            self._signer = GrantSigner(client_id=cfg.settings.client_id, key=key, kid=cfg.settings.kid or key.kid,
                                        audience=cfg.api_url)
         return self._signer
 
@@ -55,15 +57,15 @@ class PortalTokenSource:
     async def token(self) -> str:
         """A valid access token for the portal's scopes."""
         async with self._lock:
-            if self._token is None or time.monotonic() >= self._expires - MARGIN_SECONDS:
+            if self._token is None or self._monotonic() >= self._expires - MARGIN_SECONDS:
                 self._token, lifetime = await self._fetch()
-                self._expires = time.monotonic() + lifetime
+                self._expires = self._monotonic() + lifetime
             return self._token
 
     async def _fetch(self) -> tuple[str, float]:
         """POST one grant to the token endpoint (RFC 7523 §2.1); refusals name only the OAuth error."""
         signer = self._load_signer()
-        grant = signer.grant(" ".join(self._config.scopes))
+        grant = signer.grant(" ".join(self._config.scopes), now=int(self._clock.now().timestamp()))
         try:
             resp = await self._http.post(self._config.token_endpoint,
                                          data={"grant_type": JWT_BEARER, "assertion": grant})

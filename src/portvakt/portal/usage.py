@@ -6,7 +6,7 @@ import json
 import shlex
 from dataclasses import dataclass
 
-from .models import RegisteredKey, System
+from portvakt.wire.clients import ClientOut, JwkOut
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,13 @@ def key_file_names(kid: str) -> tuple[str, str, str]:
     return f"{stem}-private.pem", f"{stem}-private.jwk.json", f"{stem}.p12"
 
 
-def _command(api_url: str, system: System, kid: str, key_file: str, scope: str) -> str:
+def _command(api_url: str, system: ClientOut, kid: str, key_file: str, scope: str) -> str:
     args = ["portvakt", "token", "--issuer", api_url, "--client-id", system.client_id, "--kid", kid,
             "--key", key_file, "--scope", scope]
     return shlex.join(args)
 
 
-def _python(api_url: str, system: System, kid: str, key_expr: str, scope: str, preamble: str = "") -> str:
+def _python(api_url: str, system: ClientOut, kid: str, key_expr: str, scope: str, preamble: str = "") -> str:
     q = json.dumps
     return (f"{preamble}from portvakt.client import GrantSigner, fetch_token, load_private_key\n\n"
             f"signer = GrantSigner(client_id={q(system.client_id)}, kid={q(kid)},\n"
@@ -41,7 +41,7 @@ def _python(api_url: str, system: System, kid: str, key_expr: str, scope: str, p
             'print(token["access_token"])\n')
 
 
-def usage_snippets(api_url: str, system: System, key: RegisteredKey) -> Snippets:
+def usage_snippets(api_url: str, system: ClientOut, key: JwkOut) -> Snippets:
     """The snippets for one key of a system, with client_id, kid and the system's scopes filled in."""
     scope = " ".join(system.scopes) or "SCOPE"
     pem, _, p12 = key_file_names(key.kid)

@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
+
+from portvakt.wire.altinn import PersonOut
+from portvakt.wire.vocabulary import PortalRole
 
 from .config import Language, PortalConfig
 from .errors import PortalError
 from .i18n import is_language
-from .models import Person, PortalRole
+from .models import organisations, roles_for
 from .sessions import Session, SessionStore
 
 if TYPE_CHECKING:
     from portvakt.sms import DevOutbox, SmsGateway
 
     from .backend import Backend
+    from .clock import Clock
     from .ratelimit import LoginLimiter
-    from .render import Renderer
 
 log = logging.getLogger("portvakt.portal")
 SESSION_COOKIE = "portvakt_session"
@@ -31,15 +33,23 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 64 * 1024
 
 
+class Pages(Protocol):
+    """What the pages render with (render.Renderer); a protocol, so that render may import this module."""
+
+    def page(self, request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse: ...
+
+
 @dataclass
 class PortalState:
-    """Everything the pages use, built once by create_portal (kept on app.state.portal)."""
+    """Everything the pages use, built once by create_portal (kept on app.state.portal); `clock` is the only
+    wall time the pages read (docs/decisions.md P13)."""
 
     config: PortalConfig
+    clock: Clock
     sessions: SessionStore
     limiter: LoginLimiter
     backend: Backend
-    renderer: Renderer
+    renderer: Pages
     sms: SmsGateway
     outbox: DevOutbox | None
 
@@ -90,19 +100,20 @@ def language_of(request: Request) -> Language:
     if session is not None:
         return session.language
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    return chosen if is_language(chosen) else state(request).config.default_language  # type: ignore[return-value]
+    default = state(request).config.settings.default_language
+    return chosen if is_language(chosen) else default  # type: ignore[return-value]
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
     """A cookie for the portal's path only: HttpOnly, SameSite=Lax, Secure unless configured off."""
     response.set_cookie(name, value, path=base(request) or "/", httponly=True, samesite="lax",
-                        secure=state(request).config.secure_cookies)
+                        secure=state(request).config.settings.secure_cookies)
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
     """Remove the session cookie from the browser."""
     response.delete_cookie(SESSION_COOKIE, path=base(request) or "/", httponly=True, samesite="lax",
-                           secure=state(request).config.secure_cookies)
+                           secure=state(request).config.settings.secure_cookies)
 
 
 def person_session(request: Request) -> Session:
@@ -118,19 +129,19 @@ class Acting:
     """A logged-in person acting for a chosen organisation."""
 
     session: Session
-    person: Person
+    person: PersonOut
     orgno: str
 
     @property
     def org_name(self) -> str:
         """The organisation's name as the person's roles give it."""
-        return self.person.organisations().get(self.orgno, self.orgno)
+        return organisations(self.person).get(self.orgno, self.orgno)
 
 
 async def fresh_roles(request: Request, session: Session) -> None:
     """Re-read the person's roles now and then, so a revoked role or account stops working within a minute."""
     portal = state(request)
-    if session.person is None or time.monotonic() - session.roles_checked_at < portal.config.roles_refresh_seconds:
+    if session.person is None or not portal.sessions.roles_due(session, portal.config.roles_refresh_seconds):
         return
     try:
         person = await portal.backend.person(session.person.username)
@@ -139,8 +150,8 @@ async def fresh_roles(request: Request, session: Session) -> None:
             raise
         portal.sessions.drop(session)
         raise Redirect("/login") from None
-    session.person, session.roles_checked_at = person, time.monotonic()
-    if session.orgno not in person.organisations():
+    portal.sessions.roles_read(session, person)
+    if session.orgno not in organisations(person):
         session.orgno = None
 
 
@@ -152,7 +163,7 @@ async def acting(request: Request, role: PortalRole) -> Acting:
     if session.orgno is None or person is None:
         raise Redirect("/org")
     found = Acting(session, person, session.orgno)
-    if role not in person.roles_for(found.orgno):
+    if role not in roles_for(person, found.orgno):
         raise PageError(403, "error.forbidden.title", "error.forbidden", org=found.org_name)
     return found
 

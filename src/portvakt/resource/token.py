@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from portvakt.wire.protocol import ICD_NO_ORGNO, ISO6523_AUTHORITY
+
 from .errors import InvalidToken
 
-ISO6523_AUTHORITY = "iso6523-actorid-upis"
-_ORG_ID = re.compile(r"0192:([0-9]{9})")
+_ORG_ID = re.compile(ICD_NO_ORGNO + r":([0-9]{9})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ G = TypeVar("G", bound=_Guarded)
 
 
 def writes(method: Callable[Concatenate[G, P], None]) -> Callable[Concatenate[G, P], None]:
-    """Mark a UnitOfWork method as a write: on a read-only unit of work it raises before doing anything."""
+    """Mark a repository method as a write: on a read-only unit of work it raises first (decision S3)."""
 
     @functools.wraps(method)
     def guarded(self: G, /, *args: P.args, **kwargs: P.kwargs) -> None:

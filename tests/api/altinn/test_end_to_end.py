@@ -15,10 +15,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from portvakt.altinn import HttpDelegationLookup, LocalDelegationLookup
-from portvakt.api.altinn import TokenGate, create_altinn_app
 from portvakt.domain.delegations import DELEGATIONS_ADMIN
 from portvakt.jose import peek
-from portvakt.oauth.bearer import remote_validator
+from portvakt.settings import AltinnSettings, Settings
+from portvakt.wiring import Overrides, assemble
 from tests.api.altinn.conftest import DELEGABLE, DW, Altinn
 from tests.api.test_token_rejections import refused
 from tests.conftest import CONSUMER, ISSUER, OTHER, VENDOR, World
@@ -57,9 +57,11 @@ def separate_altinn_side(world: World, token_for: Callable[..., str]) -> Iterato
     (The test server runs /token on its event loop; a key fetch from inside a lookup would call back
     into that same loop, which the separate processes of a real deployment never do.)
     """
-    check = TokenGate(remote_validator(ISSUER, world.clock, http=world.http), frozenset(), "altinn")
-    check.validator.validate(token_for(OTHER))
-    with TestClient(create_altinn_app(world.store, world.clock, check), base_url="http://altinn.test") as remote:
+    settings = Settings(data_dir="/nonexistent", altinn=AltinnSettings(token_issuer=ISSUER))  # type: ignore[arg-type]
+    app = assemble(settings, ("altinn",), Overrides(store=world.store, clock=world.clock, token_http=world.http))
+    with TestClient(app, base_url="http://altinn.test") as remote:
+        warm = remote.get(DELEGATIONS, headers={"authorization": f"Bearer {token_for(OTHER)}"})
+        assert warm.status_code not in (401, 503), warm.text  # the token was judged: the issuer's keys are cached
         yield remote
 
 

@@ -10,8 +10,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from portvakt.api.altinn import TokenGate, create_altinn_app
-from portvakt.oauth.bearer import local_validator, remote_validator
+from portvakt.oauth.bearer import local_validator
 from portvakt.resource import JwksCache, TokenValidator
+from portvakt.settings import AltinnSettings, Settings
+from portvakt.wiring import Overrides, assemble
 from tests.api.altinn.conftest import ADMIN, DW, SW
 from tests.conftest import CONSUMER, ISSUER, OTHER, VENDOR, World
 
@@ -22,8 +24,9 @@ LOOKUP = "/accessmanagement/api/v1/maskinporten/delegations"
 @pytest.fixture
 def remote(world: World) -> Iterator[TestClient]:
     """The Altinn side as its own app, trusting the token service's issuer through its metadata and /jwk."""
-    check = TokenGate(remote_validator(ISSUER, world.clock, http=world.http), frozenset(), "altinn")
-    with TestClient(create_altinn_app(world.store, world.clock, check), base_url="http://altinn.test") as client:
+    settings = Settings(data_dir="/nonexistent", altinn=AltinnSettings(token_issuer=ISSUER))  # type: ignore[arg-type]
+    app = assemble(settings, ("altinn",), Overrides(store=world.store, clock=world.clock, token_http=world.http))
+    with TestClient(app, base_url="http://altinn.test") as client:
         yield client
 
 
@@ -94,15 +97,16 @@ def supplier_held_token(world: World) -> str:
     """A token whose consumer is CONSUMER but which VENDOR holds (a supplier-managed client, docs/protocol.md §3.2)."""
     from dataclasses import replace
 
-    from portvakt.oauth.issuer import TokenGrant
+    from portvakt.oauth.minter import TokenGrant
 
     with world.store.read() as uow:
         base = uow.get_client(world.client_id)
     assert base is not None
     client = replace(base, client_id="supplied", client_orgno=CONSUMER, supplier_orgno=VENDOR)
-    grant = TokenGrant(client=client, client_amr="private_key_jwt", scopes=DW, consumer_orgno=CONSUMER,
+    grant = TokenGrant(client_id=client.client_id, client_orgno=client.client_orgno, client_amr="private_key_jwt",
+                       scopes=DW, consumer_orgno=CONSUMER,
                        supplier_orgno=VENDOR, delegation_source=None, audience=None, pid=None, lifetime=600)
-    return str(world.runtime.tokens._issuer.issue(grant, int(world.clock.now().timestamp())).access_token)
+    return str(world.runtime.tokens._minter.mint(grant, int(world.clock.now().timestamp())).access_token)
 
 
 def test_a_token_held_by_a_supplier_may_not_delegate(world: World, remote: TestClient) -> None:

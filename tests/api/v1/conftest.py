@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from portvakt.domain.models import Client, IntegrationType
-from portvakt.oauth.issuer import TokenGrant
+from portvakt.oauth.minter import TokenGrant
 from tests.conftest import World
 
 ALL_DCR = ("idporten:dcr.read", "idporten:dcr.modify", "idporten:dcr.write", "idporten:dcr.supplier")
@@ -26,10 +26,11 @@ def token_for(world: World) -> Callable[..., str]:
         assert base is not None
         client: Client = replace(base, client_id=client_id or f"admin-{orgno}", client_orgno=orgno,
                                  integration_type=IntegrationType.MASKINPORTEN)
-        grant = TokenGrant(client=client, client_amr="private_key_jwt", scopes=tuple(scopes),
+        grant = TokenGrant(client_id=client.client_id, client_orgno=client.client_orgno, client_amr="private_key_jwt",
+                           scopes=tuple(scopes),
                            consumer_orgno=orgno, supplier_orgno=None, delegation_source=None, audience=None,
                            pid=None, lifetime=600)
-        issued = world.runtime.tokens._issuer.issue(grant, int(world.clock.now().timestamp()))
+        issued = world.runtime.tokens._minter.mint(grant, int(world.clock.now().timestamp()))
         return str(issued.access_token)
 
     return mint

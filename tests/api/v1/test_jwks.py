@@ -140,8 +140,8 @@ def _ec_pem() -> str:
 
 @pytest.mark.parametrize(("entry", "words"), [
     (_ec_jwk(), "only RSA"),
-    (_ec_pem(), "only RSA"),
-    (_small_rsa_pem(), "2048"),
+    pytest.param(_ec_pem(), "only RSA", id="ec-pem-only RSA"),  # ids without the random key: xdist's workers
+    pytest.param(_small_rsa_pem(), "2048", id="rsa1024-pem-2048"),  # must collect the same names
     ({"kty": "RSA", "n": "AQAB", "e": "AQAB"}, "2048"),
     ({"kty": "RSA", "e": "AQAB"}, "n and e"),
     ({"n": "AQAB"}, "kty"),

@@ -13,10 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from portvakt.domain.ports import iter_all_clients
 from portvakt.jose import PrivateKeyHandle
 from tests.api.v1.test_clients import READ, WRITE, Api
 from tests.conftest import VENDOR, World
+from tests.storage.builders import iter_all_clients
 
 _ENC = serialization.Encoding.PEM
 _NONE = serialization.NoEncryption()

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 
 from fastapi import Request
 
 from portvakt.domain.errors import NotFound
-from portvakt.domain.ports import Clock, PasswordHasher, Store, UnitOfWork
+from portvakt.domain.ports import Clock, PasswordHasher, Store
 
+from ..plumbing import StoreAccess
 from ..v1.deps import actor
 from .auth import TokenGate
 
@@ -37,23 +35,13 @@ def context(request: Request) -> AltinnContext:
     return ctx
 
 
-@contextmanager
-def writing(request: Request) -> Iterator[UnitOfWork]:
-    """One transaction (with its audit events and change-feed entries)."""
-    with context(request).store.begin() as uow:
-        yield uow
-
-
-@contextmanager
-def reading(request: Request) -> Iterator[UnitOfWork]:
-    """A read-only snapshot."""
-    with context(request).store.read() as uow:
-        yield uow
-
-
-def now(request: Request) -> datetime:
-    """The injected clock's time."""
-    return context(request).clock.now()
+_ACCESS = StoreAccess(context)
+#: One transaction (with its audit events and change-feed entries).
+writing = _ACCESS.writing
+#: A read-only snapshot.
+reading = _ACCESS.reading
+#: The injected clock's time.
+now = _ACCESS.now
 
 
 def entity_id(value: str, what: str) -> str:

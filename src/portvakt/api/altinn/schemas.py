@@ -1,16 +1,37 @@
-"""The JSON of the Altinn side: the historic Altinn 2 scheme body in, clean shapes out (docs/protocol.md §4.1, §4.2)."""
+"""The JSON of the Altinn side: the historic Altinn 2 scheme body in, clean shapes out (docs/protocol.md §4.1, §4.2);
+the shapes out live in the wire room (portvakt.wire.altinn), shared with the portal."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from portvakt.domain.errors import Invalid
-from portvakt.domain.models import Delegation, DelegationScheme, Person, PortalRole
+from portvakt.domain.models import Delegation, DelegationScheme, Person
 from portvakt.domain.people import MAX_PASSWORD
+from portvakt.wire.altinn import (
+    DelegationOut as DelegationOut,
+)
+from portvakt.wire.altinn import (
+    LanguagesOut as LanguagesOut,
+)
+from portvakt.wire.altinn import (
+    LookupOut as LookupOut,
+)
+from portvakt.wire.altinn import (
+    OrganisationOut as OrganisationOut,
+)
+from portvakt.wire.altinn import (
+    PersonOut as PersonOut,
+)
+from portvakt.wire.altinn import (
+    PersonRoleOut as PersonRoleOut,
+)
+from portvakt.wire.altinn import (
+    SchemeOut as SchemeOut,
+)
 
 #: Altinn 2 language codes (`nb_NO`, ...) and plain ones, lower-cased, to the stored nb/nn/en.
 LANGUAGE_CODES = {"nb": "nb", "nb_no": "nb", "nb-no": "nb", "no": "nb", "nob": "nb",
@@ -75,27 +96,6 @@ class SchemeIn(BaseModel):
         return texts(self.title, "title"), texts(self.description, "description")
 
 
-class LanguagesOut(BaseModel):
-    """A text in Norwegian Bokmål, Nynorsk and English (null where missing)."""
-
-    nb: str | None = None
-    nn: str | None = None
-    en: str | None = None
-
-
-class SchemeOut(BaseModel):
-    """A delegation scheme."""
-
-    scheme_id: str
-    owner_org: str
-    scopes: list[str]
-    title: LanguagesOut
-    description: LanguagesOut
-    active: bool
-    created: datetime
-    last_updated: datetime
-
-
 def scheme_out(s: DelegationScheme) -> SchemeOut:
     """The JSON of a scheme."""
     return SchemeOut(scheme_id=s.scheme_id, owner_org=s.owner_orgno, scopes=list(s.scopes),
@@ -112,22 +112,6 @@ class DelegationIn(BaseModel):
     supplier_org: Annotated[str, Field(max_length=20)]
 
 
-class DelegationOut(BaseModel):
-    """A delegation; `created_by`/`revoked_by` name the consumer's client and are shown to the consumer only."""
-
-    delegation_id: str
-    scheme_id: str
-    consumer_org: str
-    supplier_org: str
-    scopes: list[str]
-    title: LanguagesOut
-    active: bool
-    created: datetime
-    created_by: str | None = None
-    revoked: datetime | None = None
-    revoked_by: str | None = None
-
-
 def delegation_out(d: Delegation, scheme: DelegationScheme | None, *, consumer_view: bool) -> DelegationOut:
     """The JSON of a delegation with its scheme's scopes and title."""
     return DelegationOut(delegation_id=d.delegation_id, scheme_id=d.scheme_id, consumer_org=d.consumer_orgno,
@@ -136,19 +120,6 @@ def delegation_out(d: Delegation, scheme: DelegationScheme | None, *, consumer_v
                          created=d.created, revoked=d.revoked,
                          created_by=d.created_by if consumer_view else None,
                          revoked_by=d.revoked_by if consumer_view else None)
-
-
-class LookupOut(BaseModel):
-    """One entry of the lookup answer, exactly as docs/protocol.md §4.2 (Altinn 3 Access Management)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    consumer_org: str
-    supplier_org: str
-    delegation_scheme_id: str = Field(serialization_alias="delegation_scheme_Id")
-    scopes: list[str]
-    created: datetime
-    resourceid: str
 
 
 def lookup_out(d: Delegation, scheme: DelegationScheme) -> LookupOut:
@@ -167,32 +138,9 @@ class LoginIn(BaseModel):
     password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD)]
 
 
-class PersonRoleOut(BaseModel):
-    """A role a person holds for an organisation, with the organisation's name."""
-
-    orgno: str
-    org_name: str
-    role: PortalRole
-
-
-class PersonOut(BaseModel):
-    """A person as the portal sees it: no password hash, ever."""
-
-    username: str
-    name: str
-    mobile: str
-    roles: list[PersonRoleOut]
-
-
 def person_out(person: Person, org_names: Mapping[str, str]) -> PersonOut:
     """The JSON of a person; `org_names` maps the orgnos of its roles to their names."""
     return PersonOut(username=person.username, name=person.name, mobile=person.mobile,
                      roles=[PersonRoleOut(orgno=r.orgno, org_name=org_names.get(r.orgno, ""), role=r.role)
                             for r in person.roles])
 
-
-class OrganisationOut(BaseModel):
-    """An organisation in the registry: its orgno and name (e.g. a supplier shown before delegating)."""
-
-    orgno: str
-    name: str

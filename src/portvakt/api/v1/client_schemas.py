@@ -1,5 +1,7 @@
 """Wire schemas of /api/v1/clients and /jwks (docs/protocol.md §3.2 client model, §3.3 key set).
 
+The response shapes live in the wire room (portvakt.wire.clients), shared with the portal; this module
+holds the input models, the server's own rules, and turns the domain's clients into those shapes.
 Input is lenient about unknown fields (ignored, as Maskinporten's API is) and strict about known
 ones: a known field must have its exact JSON type, and a server-set field may only be echoed back
 unchanged.
@@ -7,6 +9,7 @@ unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,10 +24,15 @@ from pydantic import (
     StrictInt,
     StrictStr,
     StringConstraints,
+    TypeAdapter,
 )
 
 from portvakt.domain.clients import key_set_times
 from portvakt.domain.models import JWT_BEARER, PRIVATE_KEY_JWT, Client, IntegrationType
+from portvakt.wire.clients import ClientOut as ClientOut
+from portvakt.wire.clients import JwkOut as JwkOut
+from portvakt.wire.clients import JwksOut as JwksOut
+from portvakt.wire.clients import ListedClientOut as ListedClientOut
 
 from .scope_schemas import MAX_INT
 
@@ -105,34 +113,19 @@ class ClientPatch(ClientBase):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"description": LENIENT})
 
 
-class ClientOut(BaseModel):
-    """A client registration as the API returns it (docs/protocol.md §3.2 client model; timestamps ISO 8601)."""
-
-    client_id: str
-    client_name: str
-    client_orgno: str
-    supplier_orgno: str | None
-    description: str
-    client_uri: str | None
-    integration_type: IntegrationType
-    application_type: str
-    token_endpoint_auth_method: str
-    grant_types: list[str]
-    scopes: list[str]
-    access_token_lifetime: int | None
-    active: bool
-    created: datetime
-    last_updated: datetime
+def _client_fields(c: Client) -> dict[str, Any]:
+    """The members of a client's wire form (docs/protocol.md §3.2 client model; no keys: see /jwks)."""
+    return {"client_id": c.client_id, "client_name": c.client_name, "client_orgno": c.client_orgno,
+            "supplier_orgno": c.supplier_orgno, "description": c.description, "client_uri": c.client_uri,
+            "integration_type": c.integration_type, "application_type": c.application_type,
+            "token_endpoint_auth_method": c.token_endpoint_auth_method, "grant_types": list(c.grant_types),
+            "scopes": list(c.scopes), "access_token_lifetime": c.access_token_lifetime, "active": c.active,
+            "created": c.created, "last_updated": c.last_updated}
 
 
 def client_out(c: Client) -> ClientOut:
     """The wire form of a client (no keys: see /jwks)."""
-    return ClientOut(client_id=c.client_id, client_name=c.client_name, client_orgno=c.client_orgno,
-                     supplier_orgno=c.supplier_orgno, description=c.description, client_uri=c.client_uri,
-                     integration_type=c.integration_type, application_type=c.application_type,
-                     token_endpoint_auth_method=c.token_endpoint_auth_method, grant_types=list(c.grant_types),
-                     scopes=list(c.scopes), access_token_lifetime=c.access_token_lifetime, active=c.active,
-                     created=c.created, last_updated=c.last_updated)
+    return ClientOut(**_client_fields(c))
 
 
 class JwksIn(BaseModel):
@@ -145,30 +138,17 @@ class JwksIn(BaseModel):
                     "Private keys are refused and never stored. A single JWK object without `keys` is accepted.")
 
 
-class JwkOut(BaseModel):
-    """A registered public key with its expiry (`exp`, unix seconds: one year after it was posted)."""
-
-    kty: str
-    kid: str
-    n: str
-    e: str
-    alg: str | None = None
-    use: str | None = None
-    x5c: list[str] | None = None
-    exp: int
-
-
-class JwksOut(BaseModel):
-    """A client's key set (docs/protocol.md §3.3; like nais/digdirator's DigdirJwks)."""
-
-    keys: list[JwkOut]
-    created: datetime | None = Field(
-        None, description="When the oldest key of the set was first registered (absent for an empty set).")
-    last_updated: datetime | None = Field(None, description="When the set was last posted (absent for an empty set).")
-
-
 def jwks_out(c: Client) -> JwksOut:
     """The wire form of a client's key set."""
     keys = [JwkOut.model_validate({**k.jwk, "kid": k.kid, "exp": int(k.expires.timestamp())}) for k in c.keys]
     created, last = key_set_times(c)
     return JwksOut(keys=keys, created=created, last_updated=last)
+
+
+_LISTING = TypeAdapter(list[ListedClientOut])
+
+
+def client_list_json(clients: Sequence[Client], *, with_jwks: bool) -> bytes:
+    """GET /clients as JSON, serialized once; `include=jwks` adds each client's key set (docs/decisions.md A14)."""
+    return _LISTING.dump_json([ListedClientOut(**_client_fields(c), jwks=jwks_out(c) if with_jwks else None)
+                               for c in clients])

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import TypeAdapter
 
 from portvakt.domain.clients import (
     ClientFields,
@@ -29,7 +28,17 @@ from portvakt.domain.policy import (
 )
 
 from .auth import CallerDep
-from .client_schemas import CLIENT_ID_PATTERN, ClientBase, ClientId, ClientIn, ClientOut, ClientPatch, client_out
+from .client_schemas import (
+    CLIENT_ID_PATTERN,
+    ClientBase,
+    ClientId,
+    ClientIn,
+    ClientOut,
+    ClientPatch,
+    ListedClientOut,
+    client_list_json,
+    client_out,
+)
 from .deps import actor, now, reading, writing
 from .problems import responses
 
@@ -79,11 +88,10 @@ def _server_set(body: ClientBase, current: Client | None, supplier_orgno: str | 
 
 
 _LINK = {"Link": {"description": 'RFC 8288 `<...>; rel="next"` if there is more', "schema": {"type": "string"}}}
-_CLIENT_LIST = TypeAdapter(list[ClientOut])
 _LOCATION = {"Location": {"description": "The new client's URL", "schema": {"type": "string"}}}
 
 
-@router.get("/clients", response_model=list[ClientOut], summary="List client registrations",
+@router.get("/clients", response_model=list[ListedClientOut], summary="List client registrations",
             responses={200: {"headers": _LINK}, **responses("invalid", "forbidden")})
 def list_clients(request: Request, caller: CallerDep,
                  integration_type: IntegrationType | None = None,
@@ -91,6 +99,7 @@ def list_clients(request: Request, caller: CallerDep,
                  inactive: Annotated[bool, Query(description="Include deactivated clients")] = False,
                  limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
                  after: Annotated[str | None, Query(pattern=CLIENT_ID_PATTERN, description="Last client_id")] = None,
+                 include: Annotated[Literal["jwks"] | None, Query(description="jwks: with key sets")] = None,
                  ) -> Response:
     """docs/protocol.md §3.2 GET /clients: own clients and supplied ones, by client_id; next page in `Link` (RFC
     8288)."""
@@ -106,7 +115,7 @@ def list_clients(request: Request, caller: CallerDep,
         nxt = request.url.include_query_params(after=found[-1].client_id, limit=limit)
         headers["link"] = f'<{nxt}>; rel="next"'
     # Serialized once here; returning the models would make FastAPI validate them a second time.
-    body = _CLIENT_LIST.dump_json([client_out(c) for c in found])
+    body = client_list_json(found, with_jwks=include == "jwks")
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
-
 from fastapi import Request
 
 from portvakt.domain.audit import Actor
 from portvakt.domain.policy import Caller
-from portvakt.domain.ports import UnitOfWork
 
+from ..plumbing import StoreAccess
 from ..runtime import Runtime
+
+__all__ = ["actor", "now", "reading", "runtime", "writing"]
 
 
 def runtime(request: Request) -> Runtime:
@@ -21,23 +19,13 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-@contextmanager
-def writing(request: Request) -> Iterator[UnitOfWork]:
-    """One transaction; after it commits, this process's caches are refreshed at once (wiring's ObservedStore)."""
-    with runtime(request).store.begin() as uow:
-        yield uow
-
-
-@contextmanager
-def reading(request: Request) -> Iterator[UnitOfWork]:
-    """A read-only snapshot."""
-    with runtime(request).store.read() as uow:
-        yield uow
-
-
-def now(request: Request) -> datetime:
-    """The injected clock's time."""
-    return runtime(request).clock.now()
+_ACCESS = StoreAccess(runtime)
+#: One transaction; after it commits, this process's caches are refreshed at once (wiring's ObservedStore).
+writing = _ACCESS.writing
+#: A read-only snapshot.
+reading = _ACCESS.reading
+#: The injected clock's time.
+now = _ACCESS.now
 
 
 def actor(caller: Caller) -> Actor:

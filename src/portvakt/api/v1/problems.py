@@ -117,13 +117,24 @@ def too_large(scope: Scope, limit: int) -> JSONResponse:
     return problem("too-large", too_large_detail(limit))
 
 
-def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem("server-error", "something unexpected went wrong; the operator can find it in the log")
+def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """Any other error, of every app: a 500 problem whose trace id the log line carries too, and nothing of the
+    error itself (RFC 9457 §3; RFC 9110 §15.6.1). The one handler for Exception."""
+    trace_id = new_trace_id()
+    log.error("unhandled error on %s %s trace_id=%s", request.method, request.url.path, trace_id, exc_info=exc)
+    return problem("server-error", "something unexpected went wrong; the operator can find it in the log",
+                   trace_id=trace_id)
+
+
+def _edge_response(kind: str) -> dict[str, Any]:
+    """An OpenAPI response entry for a problem kind that the app's edge answers, not the operation."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {"description": KINDS[kind][1], "content": {MEDIA_TYPE: {"schema": schema}}}
 
 
 def drop_default_422(app: FastAPI) -> None:
-    """FastAPI documents 422 on every operation; this API answers 400 problems instead (RFC 9457)."""
+    """FastAPI documents 422 on every operation; this API answers 400 problems instead (RFC 9457). The answers of
+    the edge are documented too: 413 on every operation with a body (decision H11), 503 on all (decision H19)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -131,7 +142,11 @@ def drop_default_422(app: FastAPI) -> None:
             doc = original()
             for path in doc.get("paths", {}).values():
                 for operation in path.values():
-                    operation.get("responses", {}).pop("422", None)
+                    answers = operation.setdefault("responses", {})
+                    answers.pop("422", None)
+                    if "requestBody" in operation:
+                        answers.setdefault("413", _edge_response("too-large"))
+                    answers.setdefault("503", _edge_response("unavailable"))
             for name in ("HTTPValidationError", "ValidationError"):
                 doc.get("components", {}).get("schemas", {}).pop(name, None)
             app.openapi_schema = doc
@@ -147,7 +162,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _own)
     app.add_exception_handler(StoreUnavailable, store_unavailable)
     app.add_exception_handler(StarletteHTTPException, http_problem)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected)
     drop_default_422(app)
 
 

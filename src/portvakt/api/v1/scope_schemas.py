@@ -1,18 +1,21 @@
-"""The JSON of scopes and access-list entries (docs/protocol.md §3.4 scope model and ACL entry)."""
+"""The JSON of scopes and access-list entries (docs/protocol.md §3.4 scope model and ACL entry): the input models
+and the server's rules here, the response shapes in the wire room (portvakt.wire.scopes)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from portvakt.domain.errors import Invalid
-from portvakt.domain.models import AccessState, IntegrationType, Scope, ScopeAccess, Visibility
+from portvakt.domain.models import IntegrationType, Scope, ScopeAccess, Visibility
+from portvakt.wire.scopes import SELF_CONTAINED
+from portvakt.wire.scopes import AccessOut as AccessOut
+from portvakt.wire.scopes import ScopeOut as ScopeOut
 
 MAX_INT = 2**31 - 1  # every integer of the API schemas: PostgreSQL INTEGER (docs/security.md, Input validation)
-SELF_CONTAINED: Final = "SELF_CONTAINED"  # the only token type portvakt issues (docs/protocol.md §3.4)
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -87,38 +90,6 @@ class ScopeUpdate(ScopeAttributes):
                 raise Invalid(f"{field} is immutable: {current.name} keeps its name", field=field)
         active = current.active if self.active is None else self.active
         return replace(current, active=active, **self.fields())
-
-
-class ScopeOut(BaseModel):
-    """A scope (docs/protocol.md §3.4 scope model)."""
-
-    name: str
-    prefix: str
-    subscope: str
-    description: str
-    long_description: str
-    visibility: Visibility
-    token_type: Literal["SELF_CONTAINED"] = SELF_CONTAINED
-    at_max_age: int
-    allowed_integration_types: list[str]
-    accessible_for_all: bool
-    delegation_source: str | None
-    active: bool
-    owner_orgno: str
-    created: datetime
-    last_updated: datetime
-
-
-class AccessOut(BaseModel):
-    """An access-list entry (docs/protocol.md §3.4 ACL entry, digdirator ConsumerRegistration)."""
-
-    scope: str
-    state: AccessState
-    prefix: str
-    created: datetime
-    consumer_orgno: str
-    last_updated: datetime
-    owner_orgno: str
 
 
 def scope_out(s: Scope) -> ScopeOut:

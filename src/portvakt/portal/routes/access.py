@@ -11,9 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..models import PortalRole
+from portvakt.wire.scopes import AccessOut, ScopeOut
+from portvakt.wire.vocabulary import PortalRole
+
+from ..models import Notice
 from ..orgapi import OrgApi, org_api
-from ..orgmodels import AccessEntry, Notice, OwnScope
 from ..web import acting, base, not_found, state
 
 ROLE = PortalRole.API_ADMIN
@@ -34,7 +36,7 @@ def access_url(request: Request, scope: str, **extra: str) -> str:
     return f"{base(request)}/scopes/access?{urlencode({'scope': scope, **extra})}"
 
 
-async def own_scope(api: OrgApi, name: str) -> OwnScope:
+async def own_scope(api: OrgApi, name: str) -> ScopeOut:
     """One of the organisation's own active scopes; the 404 page for any other name (docs/protocol.md §3.4
     ownership)."""
     if name and len(name) <= MAX_SCOPE:
@@ -53,7 +55,7 @@ async def scopes(request: Request) -> Response:
                                         schemes=schemes)
 
 
-def _notice(request: Request, scope: OwnScope, entries: list[AccessEntry], names: dict[str, str]) -> Notice | None:
+def _notice(request: Request, scope: ScopeOut, entries: list[AccessOut], names: dict[str, str]) -> Notice | None:
     """"Granted" or "revoked", for an entry that really is so now (?granted= / ?revoked=)."""
     for param, key, state_now in (("granted", "access.granted", "APPROVED"), ("revoked", "access.revoked", "DENIED")):
         wanted = request.query_params.get(param)
@@ -63,7 +65,7 @@ def _notice(request: Request, scope: OwnScope, entries: list[AccessEntry], names
     return None
 
 
-async def access_list(request: Request, api: OrgApi, scope: OwnScope, form: GrantForm, *,
+async def access_list(request: Request, api: OrgApi, scope: ScopeOut, form: GrantForm, *,
                       status: int = 200) -> Response:
     """The access list page: GET /scopes/access?scope= with the consumers' names, and the grant form."""
     entries = sorted(await api.access(scope.name), key=lambda e: e.consumer_orgno)

@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portvakt.wire.altinn import OrganisationOut
+from portvakt.wire.scopes import ScopeOut
+
 from ..errors import PortalError
 from ..orgapi import OrgApi, OrgnoRefused, org_api, typed_orgno
-from ..orgmodels import Organisation, OwnScope
 from ..web import Acting, acting, checked_form, field, not_found, state
 from .access import ROLE, GrantForm, access_list, access_url, own_scope
 
@@ -19,12 +21,12 @@ log = logging.getLogger("portvakt.portal")
 MAX_ORGNO = 40
 
 
-def _confirm(request: Request, action: str, scope: OwnScope, org: Organisation) -> Response:
+def _confirm(request: Request, action: str, scope: ScopeOut, org: OrganisationOut) -> Response:
     """The confirmation page of a grant or a revocation, naming the organisation."""
     return state(request).renderer.page(request, "access_confirm.html", action=action, scope=scope, org=org)
 
 
-async def _granting(request: Request) -> tuple[Acting, OrgApi, OwnScope, GrantForm, Organisation | None]:
+async def _granting(request: Request) -> tuple[Acting, OrgApi, ScopeOut, GrantForm, OrganisationOut | None]:
     """A checked grant form: the own scope, and the organisation the typed orgno names (None: a field error)."""
     _, posted = await checked_form(request)
     who = await acting(request, ROLE)
@@ -62,7 +64,7 @@ async def grant_confirmed(request: Request) -> Response:
     return RedirectResponse(access_url(request, scope.name, granted=org.orgno), status_code=303)
 
 
-async def _listed(api: OrgApi, scope: OwnScope, text: str) -> Organisation:
+async def _listed(api: OrgApi, scope: ScopeOut, text: str) -> OrganisationOut:
     """An organisation on the scope's access list that is not already refused; the 404 page otherwise."""
     try:
         orgno = typed_orgno(text)
@@ -71,7 +73,7 @@ async def _listed(api: OrgApi, scope: OwnScope, text: str) -> Organisation:
     if not any(e.consumer_orgno == orgno and e.state != "DENIED" for e in await api.access(scope.name)):
         raise not_found()
     names = await api.names([orgno])
-    return Organisation(orgno=orgno, name=names.get(orgno, orgno))
+    return OrganisationOut(orgno=orgno, name=names.get(orgno, orgno))
 
 
 async def revoke_form(request: Request) -> Response:

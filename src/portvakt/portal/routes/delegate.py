@@ -11,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portvakt.wire.altinn import OrganisationOut, SchemeOut
+from portvakt.wire.vocabulary import PortalRole
+
 from ..errors import PortalError
-from ..models import PortalRole
 from ..orgapi import OrgApi, OrgnoRefused, org_api, typed_orgno
-from ..orgmodels import Organisation, Scheme
 from ..web import Acting, acting, base, checked_form, state
 from ..web import field as form_field
 
@@ -46,8 +47,8 @@ class DelegateForm:
 class Choice:
     """A checked choice: an active scheme and the vendor's organisation as the registry names it."""
 
-    scheme: Scheme
-    supplier: Organisation
+    scheme: SchemeOut
+    supplier: OrganisationOut
 
 
 async def _form_page(request: Request, api: OrgApi, form: DelegateForm, *, status: int = 200) -> Response:
@@ -58,7 +59,7 @@ async def _form_page(request: Request, api: OrgApi, form: DelegateForm, *, statu
                                         owners=owners)
 
 
-async def _supplier(api: OrgApi, form: DelegateForm) -> Organisation | None:
+async def _supplier(api: OrgApi, form: DelegateForm) -> OrganisationOut | None:
     """The vendor's organisation: a typed orgno, not the own one, known to the registry; else a field error."""
     try:
         orgno = typed_orgno(form.supplier_org)

@@ -11,24 +11,26 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portvakt.wire.altinn import DelegationOut
+from portvakt.wire.vocabulary import PortalRole
+
 from ..errors import PortalError
-from ..models import PortalRole
+from ..models import Notice, shown
 from ..orgapi import OrgApi, org_api
-from ..orgmodels import Delegation, Notice
 from ..web import acting, base, checked_form, language_of, not_found, state
 
 log = logging.getLogger("portvakt.portal")
 ROLE = PortalRole.ACCESS_MANAGER
 
 
-def _notice(request: Request, made: list[Delegation], names: dict[str, str]) -> Notice | None:
+def _notice(request: Request, made: list[DelegationOut], names: dict[str, str]) -> Notice | None:
     """"Delegated" or "revoked", for a delegation in the list that really is so (?made= / ?revoked=)."""
     language = language_of(request)
     for param, key, active in (("made", "delegations.made", True), ("revoked", "delegations.revoked", False)):
         wanted = request.query_params.get(param)
         for d in made:
             if wanted is not None and d.delegation_id == wanted and d.active is active:
-                return Notice(key, {"title": d.title.shown(language), "orgno": d.supplier_org,
+                return Notice(key, {"title": shown(d.title, language), "orgno": d.supplier_org,
                                     "supplier": names.get(d.supplier_org, d.supplier_org)})
     return None
 
@@ -49,7 +51,7 @@ async def delegations(request: Request) -> Response:
         history=history, notice=_notice(request, ours, names))
 
 
-async def _in_force(api: OrgApi, delegation_id: str) -> Delegation:
+async def _in_force(api: OrgApi, delegation_id: str) -> DelegationOut:
     """One of the organisation's delegations in force; the 404 page for anything else."""
     for d in await api.delegations("consumer"):
         if d.delegation_id == delegation_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -13,10 +13,11 @@ from starlette.routing import Route
 
 from portvakt.jose.pkcs12 import Pkcs12Bundle, make_pkcs12
 from portvakt.sms import SmsFailed, mask_number
+from portvakt.wire.protocol import MAX_KEYS_PER_CLIENT
 
 from ..errors import PortalError
 from ..i18n import Translator
-from ..keyset import MAX_KEYS, KeyRefused, add_key, check_kid, read_public_key
+from ..keyset import KeyRefused, add_key, check_kid, read_public_key
 from ..usage import key_file_names
 from ..web import base, checked_form, field, state
 from .systems import SystemContext, load_system, vendor_backend
@@ -41,7 +42,8 @@ def _done(request: Request, ctx: SystemContext, kid: str) -> Response:
 async def _register(request: Request, ctx: SystemContext, jwk: dict[str, object]) -> None:
     """Add the key; API refusals become KeyRefused with the API's readable message."""
     try:
-        await add_key(vendor_backend(request, ctx.who), ctx.system.client_id, ctx.keys, jwk)
+        await add_key(vendor_backend(request, ctx.who), ctx.system.client_id, ctx.keys, jwk,
+                      state(request).clock.now())
     except PortalError as exc:
         if exc.kind == "unavailable":
             raise
@@ -112,12 +114,12 @@ async def pkcs12_form(request: Request) -> Response:
     return _form(request, "key_pkcs12.html", ctx, mobile=mask_number(mobile) if mobile else None)
 
 
-async def _bundle(ctx: SystemContext) -> Pkcs12Bundle:
+async def _bundle(ctx: SystemContext, now: datetime) -> Pkcs12Bundle:
     """A new key pair and certificate in an AES-256 PKCS#12 (made off the event loop: RSA keygen is slow)."""
     who = ctx.who
     return await asyncio.to_thread(make_pkcs12, _printable(ctx.system.client_name, ctx.system.client_id),
                                    organisation=_printable(who.org_name, who.orgno), orgno=who.orgno,
-                                   clock_now=datetime.now(UTC))
+                                   clock_now=now)
 
 
 async def pkcs12(request: Request) -> Response:
@@ -127,9 +129,10 @@ async def pkcs12(request: Request) -> Response:
     mobile = await _mobile(request, ctx)
     if mobile is None:
         return _form(request, "key_pkcs12.html", ctx, status=400, error="pkcs12.no_mobile", mobile=None)
-    if len(ctx.live_keys(datetime.now(UTC))) >= MAX_KEYS:
+    now = state(request).clock.now()
+    if len(ctx.live_keys(now)) >= MAX_KEYS_PER_CLIENT:
         return _form(request, "key_pkcs12.html", ctx, status=400, error="keys.full", mobile=mask_number(mobile))
-    bundle = await _bundle(ctx)
+    bundle = await _bundle(ctx, now)
     t = Translator(ctx.who.session.language)
     try:
         await state(request).sms.send(mobile, t("pkcs12.sms", system=ctx.system.client_name[:100],

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portvakt.wire.altinn import PersonOut
+
 from ..errors import Busy, PortalError
 from ..i18n import LANGUAGES, is_language
-from ..models import Person
+from ..models import organisations, roles_for
 from ..nav import entries_for
 from ..sessions import Session, is_nonce, new_nonce
 from ..web import (
@@ -87,7 +88,7 @@ def _busy(request: Request, username: str, seconds: int) -> Response:
     return response
 
 
-async def _check(request: Request, username: str, password: str, ip: str) -> Person | None:
+async def _check(request: Request, username: str, password: str, ip: str) -> PersonOut | None:
     """The Altinn side's answer; an attempt it never checked (busy, down) is taken back from the counts."""
     portal = state(request)
     try:
@@ -122,11 +123,10 @@ async def login(request: Request) -> Response:
     return _logged_in(request, session, person)
 
 
-def _logged_in(request: Request, old: Session | None, person: Person) -> Response:
+def _logged_in(request: Request, old: Session | None, person: PersonOut) -> Response:
     """A new session with a fresh id, the organisation picked if there is only one, go on."""
     session = state(request).sessions.start(person, language_of(request), old)
-    session.roles_checked_at = time.monotonic()
-    orgs = person.organisations()
+    orgs = organisations(person)
     if len(orgs) == 1:
         session.orgno = next(iter(orgs))
     log.info("portal login: %s", person.username)
@@ -149,7 +149,7 @@ async def choose_org_form(request: Request) -> Response:
     session = person_session(request)
     await fresh_roles(request, session)
     assert session.person is not None
-    return state(request).renderer.page(request, "org.html", orgs=session.person.organisations(),
+    return state(request).renderer.page(request, "org.html", orgs=organisations(session.person),
                                         chosen=session.orgno, error=None)
 
 
@@ -159,7 +159,7 @@ async def choose_org(request: Request) -> Response:
     if session.person is None:
         return RedirectResponse(base(request) + "/login", status_code=303)
     await fresh_roles(request, session)
-    orgs = session.person.organisations()
+    orgs = organisations(session.person)
     orgno = field(form, "orgno")
     if orgno not in orgs:
         return state(request).renderer.page(request, "org.html", status=400, orgs=orgs, chosen=None,
@@ -195,7 +195,7 @@ async def home(request: Request) -> Response:
     assert session.person is not None
     if session.orgno is None:
         return RedirectResponse(base(request) + "/org", status_code=303)
-    roles = session.person.roles_for(session.orgno)
+    roles = roles_for(session.person, session.orgno)
     return state(request).renderer.page(request, "home.html", roles=sorted(roles),
                                         entries=entries_for(roles))
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portvakt.wire.clients import ClientOut, JwkOut
+from portvakt.wire.protocol import MAX_KEYS_PER_CLIENT
+from portvakt.wire.scopes import AccessOut, ScopeOut
+from portvakt.wire.vocabulary import PortalRole
+
 from ..backend import Backend
 from ..errors import PortalError
-from ..keyset import MAX_KEYS
-from ..models import KeyState, PortalRole, RegisteredKey, ScopeAccess, ScopeInfo, System, key_set_state
+from ..models import key_set_state, live_keys
 from ..usage import usage_snippets
 from ..web import Acting, acting, base, checked_form, not_found, state
 from ..web import field as form_field
@@ -24,16 +28,14 @@ from ..web import field as form_field
 log = logging.getLogger("portvakt.portal")
 ROLE = PortalRole.INTEGRATION_RESPONSIBLE
 MAX_NAME, MAX_DESCRIPTION = 200, 2000
-#: At most this many key-set reads at a time for the systems list.
-KEY_LOOKUPS = 8
 
 
 @dataclass
 class ScopeChoices:
     """The scopes a vendor may put on a system: those it has access to, and those customers can delegate."""
 
-    access: list[ScopeAccess]
-    delegable: list[ScopeInfo]
+    access: list[AccessOut]
+    delegable: list[ScopeOut]
 
     def names(self) -> set[str]:
         """Every scope name on offer."""
@@ -65,19 +67,13 @@ async def scope_choices(backend: Backend, vendor: str) -> ScopeChoices:
 
 
 async def systems(request: Request) -> Response:
-    """GET /systems: the vendor's virksomhetssystemer with the state of their keys, and its scopes."""
+    """GET /systems: the vendor's virksomhetssystemer with the state of their keys, and its scopes; the keys come
+    with the list (include=jwks), so the number of calls does not grow with the number of systems."""
     who = await acting(request, ROLE)
     backend = vendor_backend(request, who)
     found, choices = await asyncio.gather(backend.systems(who.orgno), scope_choices(backend, who.orgno))
-    limit = asyncio.Semaphore(KEY_LOOKUPS)
-
-    async def keys_of(system: System) -> list[RegisteredKey]:
-        async with limit:
-            return await backend.keys(system.client_id)
-
-    key_sets = await asyncio.gather(*(keys_of(s) for s in found))
-    now = datetime.now(UTC)
-    rows = [(s, key_set_state(keys, now)) for s, keys in zip(found, key_sets, strict=True)]
+    now = state(request).clock.now()
+    rows = [(s, key_set_state(s.jwks.keys if s.jwks else [], now)) for s in found]
     return state(request).renderer.page(request, "systems.html", rows=rows, choices=choices)
 
 
@@ -129,12 +125,12 @@ class SystemContext:
     """A system page's subject: who acts, the system and its keys."""
 
     who: Acting
-    system: System
-    keys: list[RegisteredKey]
+    system: ClientOut
+    keys: list[JwkOut]
 
-    def live_keys(self, now: datetime) -> list[RegisteredKey]:
+    def live_keys(self, now: datetime) -> list[JwkOut]:
         """The keys that have not expired."""
-        return [k for k in self.keys if k.state(now) is not KeyState.EXPIRED]
+        return live_keys(self.keys, now)
 
 
 async def load_system(request: Request) -> SystemContext:
@@ -154,13 +150,14 @@ async def load_system(request: Request) -> SystemContext:
 async def system_page(request: Request) -> Response:
     """GET /systems/{client_id}: client_id, scopes, keys and expiry; until a key, the three ways to add one."""
     ctx = await load_system(request)
-    now = datetime.now(UTC)
+    now = state(request).clock.now()
     live = ctx.live_keys(now)
     snippets = usage_snippets(state(request).config.api_url, ctx.system, live[-1]) if live else None
     added = request.query_params.get("added")
     return state(request).renderer.page(
         request, "system.html", system=ctx.system, keys=ctx.keys, now=now, overall=key_set_state(ctx.keys, now),
-        can_add=len(live) < MAX_KEYS, snippets=snippets, added=added if any(k.kid == added for k in live) else None)
+        can_add=len(live) < MAX_KEYS_PER_CLIENT, snippets=snippets,
+        added=added if any(k.kid == added for k in live) else None)
 
 
 ROUTES = [

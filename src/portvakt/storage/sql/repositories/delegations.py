@@ -1,43 +1,40 @@
-"""The Altinn side's tables in a unit of work: delegation schemes, delegations and people (docs/protocol.md §4, issue
-5)."""
+"""Delegation sources, schemes and delegations in SQL (docs/protocol.md §3.4, §4.1–§4.3)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
 
-from portvakt.domain.errors import NotFound
-from portvakt.domain.models import Delegation, DelegationScheme, Person
+from portvakt.domain.errors import Conflict, NotFound
+from portvakt.domain.models import Delegation, DelegationScheme, DelegationSource
+from portvakt.domain.ports import DelegationRepository
 from portvakt.storage.readonly import writes
 
-from . import rows
-from .schema import delegation_scheme_scopes, delegation_schemes, delegations, people, person_roles
+from .. import rows
+from ..schema import delegation_scheme_scopes, delegation_schemes, delegation_sources, delegations
+from .base import SqlRepository
 
 
-class UnitOfWorkBase:
-    """One connection inside one transaction, and the upsert every table uses (read_only: writes raise first)."""
+class SqlDelegations(SqlRepository, DelegationRepository):
+    """The delegation_sources, delegation_schemes (with their scopes) and delegations tables."""
 
-    def __init__(self, conn: Connection, *, read_only: bool = False) -> None:
-        self._conn = conn
-        self._postgres = conn.dialect.name == "postgresql"
-        self.read_only = read_only
+    def get_delegation_source(self, name: str) -> DelegationSource | None:
+        query = sa.select(delegation_sources).where(delegation_sources.c.name == name)
+        row = self._conn.execute(query).first()
+        return rows.to_delegation_source(row) if row else None
 
-    def _upsert(self, table: sa.Table, values: dict[str, Any]) -> None:
-        """Insert the row or overwrite every non-key column of the existing one."""
-        keys = [c.name for c in table.primary_key.columns]
-        stmt = (pg_insert if self._postgres else sqlite_insert)(table).values(values)
-        update = {name: stmt.excluded[name] for name in values if name not in keys}
-        self._conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+    @writes
+    def put_delegation_source(self, source: DelegationSource) -> None:
+        d = delegation_sources.c
+        query = sa.select(d.name).where(d.issuer == source.issuer, d.name != source.name)
+        if (other := self._conn.execute(query).scalar_one_or_none()) is not None:
+            raise Conflict(f"issuer {source.issuer} belongs to delegation source {other}")
+        self._tx.upsert(delegation_sources, rows.delegation_source_values(source))
 
-
-class AltinnUnitOfWork(UnitOfWorkBase):
-    """Schemes, delegations (with the token service's has_delegation) and people."""
+    def list_delegation_sources(self) -> Sequence[DelegationSource]:
+        query = sa.select(delegation_sources).order_by(delegation_sources.c.name)
+        return [rows.to_delegation_source(r) for r in self._conn.execute(query)]
 
     def get_scheme(self, scheme_id: str) -> DelegationScheme | None:
         query = sa.select(delegation_schemes).where(delegation_schemes.c.scheme_id == scheme_id)
@@ -46,7 +43,7 @@ class AltinnUnitOfWork(UnitOfWorkBase):
 
     @writes
     def put_scheme(self, scheme: DelegationScheme) -> None:
-        self._upsert(delegation_schemes, rows.scheme_values(scheme))
+        self._tx.upsert(delegation_schemes, rows.scheme_values(scheme))
         ss = delegation_scheme_scopes.c
         self._conn.execute(sa.delete(delegation_scheme_scopes).where(ss.scheme_id == scheme.scheme_id))
         if scheme.scopes:
@@ -77,7 +74,7 @@ class AltinnUnitOfWork(UnitOfWorkBase):
         s = delegation_schemes.c
         if self._conn.execute(sa.select(s.scheme_id).where(s.scheme_id == delegation.scheme_id)).first() is None:
             raise NotFound(f"no delegation scheme {delegation.scheme_id}")
-        self._upsert(delegations, rows.delegation_values(delegation))
+        self._tx.upsert(delegations, rows.delegation_values(delegation))
 
     def list_delegations(self, *, consumer_orgno: str | None = None, supplier_orgno: str | None = None,
                          scheme_id: str | None = None, include_revoked: bool = False) -> Sequence[Delegation]:
@@ -92,7 +89,8 @@ class AltinnUnitOfWork(UnitOfWorkBase):
         return [rows.to_delegation(r) for r in self._conn.execute(query)]
 
     def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
-        """One statement: the (supplier, consumer) index, then each scheme and its scope by primary key."""
+        """docs/protocol.md §4.2 step 4 in one statement: the (supplier, consumer) index, then each scheme and its
+        scope by primary key."""
         d, s, ss = delegations.c, delegation_schemes.c, delegation_scheme_scopes.c
         found = (sa.select(sa.literal(1))
                  .select_from(delegations)
@@ -101,32 +99,3 @@ class AltinnUnitOfWork(UnitOfWorkBase):
                  .where(d.supplier_orgno == supplier_orgno, d.consumer_orgno == consumer_orgno,
                         d.revoked.is_(None), s.active.is_(True)))
         return bool(self._conn.execute(sa.select(found.exists())).scalar())
-
-    def get_person(self, username: str) -> Person | None:
-        row = self._conn.execute(sa.select(people).where(people.c.username == username)).first()
-        return self._with_roles([row])[0] if row else None
-
-    @writes
-    def put_person(self, person: Person) -> None:
-        self._upsert(people, rows.person_values(person))
-        self._conn.execute(sa.delete(person_roles).where(person_roles.c.username == person.username))
-        if person.roles:
-            self._conn.execute(sa.insert(person_roles), rows.person_role_values(person))
-
-    def list_people(self, orgno: str | None = None) -> Sequence[Person]:
-        query = sa.select(people).order_by(people.c.username)
-        if orgno is not None:
-            holders = sa.select(person_roles.c.username).where(person_roles.c.orgno == orgno)
-            query = query.where(people.c.username.in_(holders))
-        return self._with_roles(list(self._conn.execute(query)))
-
-    def _with_roles(self, person_rows: Sequence[sa.Row[Any]]) -> list[Person]:
-        """Attach the roles of the people, loaded with one query."""
-        names = [r.username for r in person_rows]
-        roles: defaultdict[str, list[sa.Row[Any]]] = defaultdict(list)
-        if names:
-            r = person_roles.c
-            query = sa.select(person_roles).where(r.username.in_(names)).order_by(r.username, r.position)
-            for role in self._conn.execute(query):
-                roles[role.username].append(role)
-        return [rows.to_person(p, roles[p.username]) for p in person_rows]

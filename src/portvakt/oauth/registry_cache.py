@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from portvakt.domain.changes import ACCESS_KIND, CLIENT_KIND, SCOPE_KIND, access_of
 from portvakt.domain.models import AccessState, Client, ClientKey, Scope
-from portvakt.domain.ports import Store
+from portvakt.domain.ports import TokenStore
 from portvakt.jose import JoseError, Verifier, parse_public_key
 
 from .guarded_cache import GuardedCache
@@ -42,10 +42,11 @@ def _view(client: Client) -> ClientView:
     return ClientView(client, keys)
 
 
-class Catalog:
-    """Read-through caches over a Store, invalidated by the change feed (docs/security.md "Stale cache")."""
+class RegistryCache:
+    """The registry's clients, scopes and access, read through over a Store and invalidated by the change feed
+    (docs/security.md "Stale cache", S2)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: TokenStore) -> None:
         self._store = store
         self._lock = threading.Lock()
         self._seq = store.last_change_seq()

@@ -1,0 +1,66 @@
+"""The memory store's state and the transaction its repositories share (copy-on-begin, swap-on-commit)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from portvakt.domain.models import (
+    AuditEvent,
+    Change,
+    Client,
+    Delegation,
+    DelegationScheme,
+    DelegationSource,
+    Organisation,
+    Person,
+    Scope,
+    ScopeAccess,
+    SigningKey,
+)
+
+
+@dataclasses.dataclass
+class MemoryState:
+    """Every table of the domain as a dict (or list), keyed as the SQL tables are."""
+
+    orgs: dict[str, Organisation] = dataclasses.field(default_factory=dict)
+    clients: dict[str, Client] = dataclasses.field(default_factory=dict)
+    scopes: dict[str, Scope] = dataclasses.field(default_factory=dict)
+    access: dict[tuple[str, str], ScopeAccess] = dataclasses.field(default_factory=dict)
+    prefixes: dict[str, str] = dataclasses.field(default_factory=dict)
+    signing_keys: dict[str, SigningKey] = dataclasses.field(default_factory=dict)
+    delegation_sources: dict[str, DelegationSource] = dataclasses.field(default_factory=dict)
+    schemes: dict[str, DelegationScheme] = dataclasses.field(default_factory=dict)
+    delegations: dict[str, Delegation] = dataclasses.field(default_factory=dict)
+    people: dict[str, Person] = dataclasses.field(default_factory=dict)
+    audit: list[AuditEvent] = dataclasses.field(default_factory=list)
+    changes: list[Change] = dataclasses.field(default_factory=list)
+
+    def copy(self) -> MemoryState:
+        """A copy whose containers can change without touching this one (the models are immutable)."""
+        return MemoryState(dict(self.orgs), dict(self.clients), dict(self.scopes), dict(self.access),
+                           dict(self.prefixes), dict(self.signing_keys), dict(self.delegation_sources),
+                           dict(self.schemes), dict(self.delegations), dict(self.people), list(self.audit),
+                           list(self.changes))
+
+
+class MemoryTransaction:
+    """A private copy of the state (or, read_only, the committed state itself) and the next change-feed seq."""
+
+    def __init__(self, state: MemoryState, next_seq: int, *, read_only: bool = False) -> None:
+        self.state = state
+        self.next_seq = next_seq
+        self.read_only = read_only
+
+
+class MemoryRepository:
+    """A repository of one concern over the unit of work's shared transaction (decision S3)."""
+
+    def __init__(self, tx: MemoryTransaction) -> None:
+        self._tx = tx
+        self._state = tx.state
+
+    @property
+    def read_only(self) -> bool:
+        """True on a unit of work from Store.read() or after its block ended: every write raises ReadOnlyError."""
+        return self._tx.read_only

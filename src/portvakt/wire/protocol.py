@@ -1,0 +1,20 @@
+"""Fixed values of the protocol that rooms which may not import each other share (domain, jose, client, portal)."""
+
+from __future__ import annotations
+
+#: The one grant type (RFC 7523 §2.1, docs/protocol.md §1.1); JWT_BEARER_SHORT is accepted at registration (A5).
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+JWT_BEARER_SHORT = "jwt_bearer_token"
+#: A client's token_endpoint_auth_method, and the access token's client_amr (docs/protocol.md §2.2).
+PRIVATE_KEY_JWT = "private_key_jwt"
+#: docs/protocol.md §3.3: at most this many keys on a client (A10).
+MAX_KEYS_PER_CLIENT = 5
+#: JWK members only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2).
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+#: The scopes of the portal's own client (decisions P1, H5): registered on it, and asked for in its grants.
+PORTAL_CLIENT_SCOPES: tuple[str, ...] = (
+    "idporten:dcr.write", "idporten:dcr.supplier", "idporten:scopes.write", "altinn:portal",
+    "altinn:maskinporten/delegations.write", "altinn:maskinporten/delegationSchemes.write")
+#: How tokens name an organisation (docs/protocol.md §2.2): {"authority": ISO6523_AUTHORITY, "ID": "0192:<orgno>"}.
+ISO6523_AUTHORITY = "iso6523-actorid-upis"
+ICD_NO_ORGNO = "0192"

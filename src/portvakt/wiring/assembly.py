@@ -1,0 +1,186 @@
+"""The composition root: builds the caches, keys and services of one process from Settings, and `assemble` composes
+its apps from them (the api room builds each app from ports; this package alone knows them all; decision C1)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import httpx
+from starlette.types import ASGIApp
+
+from portvakt.altinn import HttpDelegationLookup, LocalDelegationLookup
+from portvakt.api.altinn import TokenGate, create_altinn_app
+from portvakt.api.app import FastPath, create_altinn_service, create_app, create_front
+from portvakt.api.runtime import Runtime
+from portvakt.domain.clock import SystemClock
+from portvakt.domain.delegations import DELEGATIONS_ADMIN
+from portvakt.domain.ports import Clock, PasswordHasher, ReplayCache, Store
+from portvakt.oauth.bearer import local_validator, remote_validator
+from portvakt.oauth.delegation import CachedDelegationLookup, DelegationLookup
+from portvakt.oauth.keyring import Keyring, ensure_signing_keys
+from portvakt.oauth.minter import AccessTokenMinter
+from portvakt.oauth.observed_store import ObservedStore
+from portvakt.oauth.registry_cache import RegistryCache
+from portvakt.oauth.service import TokenService
+from portvakt.oauth.service_tokens import ServiceTokenSource
+from portvakt.settings import Role, Settings
+from portvakt.storage.memory import MemoryReplayCache, MemoryStore
+
+if TYPE_CHECKING:
+    from portvakt.portal import PortalConfig
+    from portvakt.sms import DevOutbox, SmsGateway
+
+from .stores import key_encryption_key, open_replay, open_store
+
+ALTINN_REALM = "altinn"
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """What a test (or an embedding) puts in place of what `assemble` would make from Settings; None: as settings
+    say."""
+
+    store: Store | None = None
+    clock: Clock | None = None
+    replay: ReplayCache | None = None
+    #: The passphrase of the signing keys at rest (decision K3); default key_encryption_key(settings).
+    kek: bytes | None = None
+    delegations: DelegationLookup | None = None
+    #: How the Altinn side checks people's passwords (default argon2id, decision P2).
+    hasher: PasswordHasher | None = None
+    #: How the Altinn side alone reaches the token service's metadata and /jwk.
+    token_http: httpx.Client | None = None
+    portal_config: PortalConfig | None = None
+    sms: SmsGateway | None = None
+    #: The dev outbox behind /portal/dev/sms (also the SMS gateway unless `sms` is given).
+    outbox: DevOutbox | None = None
+    #: How the portal reaches the APIs (e.g. httpx.ASGITransport on an assembled app, in-process).
+    portal_transport: httpx.AsyncBaseTransport | None = None
+
+
+def delegation_lookup(settings: Settings, store: Store, registry: RegistryCache, minter: AccessTokenMinter,
+                      clock: Clock) -> DelegationLookup:
+    """docs/protocol.md §4.2 step 4: the registry in this database (its answers cached until the change feed says
+    otherwise, decision D4), or a remote Altinn side asked over HTTP with a delegations.admin token of the
+    operator's own (decision D3)."""
+    url = settings.altinn.url
+    if url is None:
+        cached = CachedDelegationLookup(LocalDelegationLookup(store))
+        registry.on_change(cached.on_change)
+        return cached
+    mint = ServiceTokenSource(minter, clock, orgno=settings.operator_orgno, scopes=(DELEGATIONS_ADMIN,))
+    a = settings.altinn
+    return HttpDelegationLookup(url, mint, timeout=a.timeout_seconds, positive_ttl=a.positive_cache_seconds,
+                                negative_ttl=a.negative_cache_seconds)
+
+
+def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Runtime:
+    """Wire the token service of one process: store, replay cache, registry, signing keys, issuer and token service.
+    It opens the store without migrating: `prepare` does that once, before any worker starts."""
+    o = overrides or Overrides()
+    clock = o.clock or SystemClock()
+    store = o.store or open_store(settings, migrate=False)
+    replay = o.replay or (MemoryReplayCache(clock=clock) if isinstance(store, MemoryStore)
+                          else open_replay(settings, store))
+    kek = o.kek or key_encryption_key(settings)
+    ensure_signing_keys(store, kek, settings.signing.key_bits, clock.now())
+    registry = RegistryCache(store)
+    keyring = Keyring(store, kek, clock)
+    registry.on_change(keyring.on_change)
+    issuer = settings.resolved_issuer()
+    minter = AccessTokenMinter(keyring, issuer, settings.token)
+    delegations = o.delegations or delegation_lookup(settings, store, registry, minter, clock)
+    tokens = TokenService(registry=registry, replay=replay, minter=minter, delegations=delegations, clock=clock,
+                          rules=settings.token)
+    return Runtime(settings=settings, issuer=issuer, store=ObservedStore(store, registry.refresh), replay=replay,
+                   clock=clock, registry=registry, keyring=keyring, tokens=tokens,
+                   portal_clients=portal_clients(settings))
+
+
+def portal_clients(settings: Settings) -> frozenset[str]:
+    """The portal's own client_ids (`serve` and `portal-client` provision PORTVAKT_PORTAL__CLIENT_ID): the only
+    clients whose tokens may act for an organisation (policy.require_portal)."""
+    return frozenset({settings.portal.client_id})
+
+
+def assemble(settings: Settings, roles: Iterable[Role] | None = None, overrides: Overrides | None = None) -> FastPath:
+    """The one composition root: the app of a process serving `roles` (default settings.roles; the valid
+    combinations are Settings.role_problem's), with what `overrides` puts in place (decision D6)."""
+    if roles is not None:
+        settings = settings.model_copy(update={"roles": sorted(set(roles))})
+    problem = settings.role_problem()
+    if problem:
+        raise ValueError(problem)
+    o = overrides or Overrides()
+    served = set(settings.roles)
+    if "token" in served:
+        app = _token_service(settings, o, with_altinn="altinn" in served)
+    elif "altinn" in served:
+        app = _altinn_alone(settings, o)
+    else:  # the portal alone keeps no database; it calls the APIs over HTTP (decision P11)
+        app = create_front(settings.limits)
+    if "portal" in served:
+        app.mount_portal(portal_app(settings, o))
+    return app
+
+
+def _token_service(settings: Settings, o: Overrides, *, with_altinn: bool) -> FastPath:
+    """The token service; with the Altinn side in the same process, checking callers against the keyring."""
+    rt = build_runtime(settings, o)
+    altinn = None
+    if with_altinn:
+        gate = TokenGate(local_validator(rt.keyring, rt.issuer, rt.clock), rt.portal_clients, ALTINN_REALM)
+        altinn = create_altinn_app(rt.store, rt.clock, gate, hasher=o.hasher,
+                                   docs=settings.resolved_interactive_docs())
+    return create_app(rt, altinn=altinn)
+
+
+def _altinn_alone(settings: Settings, o: Overrides) -> FastPath:
+    """The Altinn side as its own process: callers' tokens are checked against the token service's /jwk."""
+    issuer = settings.altinn.token_issuer
+    assert issuer, "Settings.role_problem() requires the token service's issuer"
+    clock = o.clock or SystemClock()
+    gate = TokenGate(remote_validator(issuer, clock, http=o.token_http), portal_clients(settings), ALTINN_REALM)
+    altinn = create_altinn_app(o.store or open_store(settings, migrate=False), clock, gate, hasher=o.hasher,
+                               docs=settings.resolved_interactive_docs())
+    return create_altinn_service(altinn, settings.limits)
+
+
+def portal_app(settings: Settings, overrides: Overrides | None = None) -> ASGIApp:
+    """The web portal for these settings: its config, its SMS gateway (the dev outbox in dev mode), and how it
+    reaches the APIs."""
+    from portvakt.portal import create_portal, portal_config
+
+    o = overrides or Overrides()
+    config = o.portal_config or portal_config(settings)
+    sms, outbox = _sms(settings, config.dev_mode, o)
+    http = None if o.portal_transport is None else httpx.AsyncClient(
+        transport=o.portal_transport, timeout=config.settings.timeout_seconds, follow_redirects=False)
+    return create_portal(config, sms=sms, outbox=outbox, http=http, clock=o.clock or SystemClock(),
+                         monotonic=time.monotonic)
+
+
+def _sms(settings: Settings, dev_mode: bool, o: Overrides) -> tuple[SmsGateway, DevOutbox | None]:
+    """The portal's SMS gateway and the outbox its /dev/sms page shows (docs/security.md, SMS outbox disclosure)."""
+    from portvakt.sms import DevOutbox, NoSmsProvider, from_settings
+
+    if o.sms is not None or o.outbox is not None:
+        return o.sms or o.outbox or NoSmsProvider(), o.outbox
+    if settings.sms.provider == "http":
+        return from_settings(settings.sms), None
+    if dev_mode:
+        outbox = DevOutbox()
+        return outbox, outbox
+    return NoSmsProvider(), None  # an outbox nobody can read would swallow PKCS#12 passwords: refuse to send
+
+
+def app_from_environment() -> ASGIApp:
+    """uvicorn factory for `portvakt serve` workers: settings come from PORTVAKT_* variables."""
+    import logging
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return assemble(settings)
