@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Token-endpoint benchmark: portvakt (one worker pinned to CPU 0, SQLite, durable replay store) beside the
-# crypto floor and the peer server, in one sitting. Uses the shared harness in ../shared/bench.
+# crypto floor and the peer server, in one sitting. Uses the token-endpoint benchmark harness in $SHARED
+# (by default a folder beside the checkout).
 # Usage: [CONC="16"] [DURATION=15] [PEER=1] [SCENARIO=own|delegated] [SEED_CLIENTS=100000] bench/run.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -67,7 +67,7 @@ def test_bad_headers_are_a_400_problem(api: Api, headers: dict[str, str], field:
 
 
 def test_without_headers_the_portal_is_the_operators_supplier_client(api: Api) -> None:
-    """Design note: with dcr.supplier the portal creates a client for the vendor, exactly as before."""
+    """docs/protocol.md §4.4: with dcr.supplier the portal creates a client for the vendor, exactly as before."""
     r = api("POST", "/clients", OPERATOR, PORTAL_CLIENT_SCOPES, client_id=PORTAL,
             json={**SYSTEM, "client_orgno": VENDOR})
     assert r.status_code == 201, r.text

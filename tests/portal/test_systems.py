@@ -1,4 +1,4 @@
-"""The integration responsible's systems (design note "Opprette virksomhetsystem"): list, scopes on offer,
+"""The integration responsible's systems (docs/protocol.md §4.4): list, scopes on offer,
 create exactly as the note says, the system page, and XSS in names and descriptions."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The unit of work is the sum of the per-concern repositories, and both stores compose exactly that (decision S3)."""
+"""The unit of work is the sum of the per-concern repositories, and both stores compose exactly that
+(decisions S6, S7)."""
 
 from __future__ import annotations
 

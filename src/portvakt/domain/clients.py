@@ -55,7 +55,8 @@ def fields_of(client: Client) -> ClientFields:
 
 
 def _combination(f: ClientFields) -> tuple[str, ...]:
-    """docs/protocol.md §3.2 allowed combination (fixed for altinn_virksys, design note); returns normalised grants."""
+    """docs/protocol.md §3.2 allowed combination (fixed for altinn_virksys, docs/protocol.md §4.4); returns normalised
+    grants."""
     grants = tuple(JWT_BEARER if g == JWT_BEARER_SHORT else g for g in f.grant_types)
     rule = f"integration_type {f.integration_type} allows only {ALLOWED_COMBINATION}"
     if f.integration_type is IntegrationType.ALTINN_VIRKSYS:

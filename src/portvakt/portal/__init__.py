@@ -2,7 +2,7 @@
 ("virksomhetssystem") and their keys. Server-rendered pages (Jinja2) and one static script.
 
 It talks to the self-service API (/api/v1) and the Altinn side over HTTP with its OWN client and token,
-exactly like any other client would (design note), and never to the database: it imports no storage,
+exactly like any other client would (docs/protocol.md §4.4), and never to the database: it imports no storage,
 domain, oauth, api or wiring room (an import-linter contract holds that).
 
 Wiring (`portvakt serve` does this)::
@@ -15,7 +15,7 @@ The portal's client (config.settings.client_id) must exist at the token service 
 config.key_file registered and the scopes in config.scopes (PORTAL_SCOPES):
 domain.portal_client.bootstrap_portal_client does that. The key file is read on first use, so it may be
 written after create_portal. For vendors' systems the portal calls /api/v1 as itself, the supplier
-(design note), and checks every system it shows belongs to the chosen organisation. For delegations and
+(docs/protocol.md §4.4), and checks every system it shows belongs to the chosen organisation. For delegations and
 scope access it acts for the chosen organisation: its token carries `altinn:portal`, and it sends
 `Portvakt-Acting-For` and `Portvakt-Person` after checking the person's role (docs/decisions.md P1).
 

@@ -1,4 +1,4 @@
-"""The APIs the portal calls, one method per call, with its own token (design note: Altinn -> /api/v1)."""
+"""The APIs the portal calls, one method per call, with its own token (docs/protocol.md §4.4)."""
 
 from __future__ import annotations
 
@@ -114,7 +114,8 @@ class Backend:
     # --- /api/v1: systems, keys, scopes --------------------------------------------------------------------
 
     async def systems(self, vendor: str) -> list[ListedClientOut]:
-        """GET /clients?integration_type=altinn_virksys&client_orgno=<vendor> (design note), every page, each system
+        """GET /clients?integration_type=altinn_virksys&client_orgno=<vendor> (docs/protocol.md §4.4), every page,
+        each system
         with its key set (include=jwks, docs/decisions.md A14): one call per 1000 systems, none per system."""
         found: list[ListedClientOut] = []
         params: dict[str, Any] = {"integration_type": ALTINN_VIRKSYS, "client_orgno": vendor, "limit": 1000,
@@ -148,7 +149,7 @@ class Backend:
         return found.keys
 
     async def usable_scopes(self, vendor: str) -> list[AccessOut]:
-        """GET /scopes/access/for_consumer?consumer_org=<vendor> (design note), for altinn_virksys."""
+        """GET /scopes/access/for_consumer?consumer_org=<vendor> (docs/protocol.md §4.4), for altinn_virksys."""
         params = {"consumer_org": vendor, "integration_type": ALTINN_VIRKSYS}
         found: list[AccessOut] = await self._json("GET", self._api("scopes/access/for_consumer"),
                                                   list[AccessOut], params=params)
@@ -161,7 +162,8 @@ class Backend:
         return [s for s in found if s.delegation_source and s.active]
 
     async def create_system(self, vendor: str, name: str, description: str, scopes: list[str]) -> ClientOut:
-        """POST /clients exactly as the design note: client_orgno = the vendor, altinn_virksys, private_key_jwt."""
+        """POST /clients exactly as docs/protocol.md §4.4 describes: client_orgno = the vendor, altinn_virksys,
+        private_key_jwt."""
         body = {"client_name": name, "description": description, "scopes": scopes, "client_orgno": vendor,
                 "integration_type": ALTINN_VIRKSYS, "application_type": "web",
                 "token_endpoint_auth_method": PRIVATE_KEY_JWT, "grant_types": [JWT_BEARER]}

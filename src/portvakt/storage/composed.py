@@ -1,4 +1,4 @@
-"""The UnitOfWork port composed of one repository per concern (decision S3): each method has one implementation,
+"""The UnitOfWork port composed of one repository per concern (decisions S6, S7): each method has one implementation,
 its repository's, and the unit of work only names it, so call sites keep the flat `uow.get_client(...)`."""
 
 from __future__ import annotations

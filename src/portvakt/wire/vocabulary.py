@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class IntegrationType(StrEnum):
-    """Client integration types (docs/protocol.md §3.2; `altinn_virksys` from the design note)."""
+    """Client integration types (docs/protocol.md §3.2; `altinn_virksys`: §4.4)."""
 
     MASKINPORTEN = "maskinporten"
     ALTINN_VIRKSYS = "altinn_virksys"

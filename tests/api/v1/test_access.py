@@ -1,4 +1,4 @@
-"""/api/v1/scopes/access on the wire (docs/protocol.md §3.4 ACL, design note for_consumer), and its effect on /token."""
+"""/api/v1/scopes/access on the wire (docs/protocol.md §3.4 ACL, §4.4 for_consumer), and its effect on /token."""
 
 from __future__ import annotations
 

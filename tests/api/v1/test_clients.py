@@ -200,7 +200,7 @@ def test_supplier_list_mixes_own_and_supplied(api: Api, world: World) -> None:
 
 
 def test_supplier_may_name_its_own_org_with_dcr_write(api: Api) -> None:
-    """The design note's flow: dcr.write + dcr.supplier, client_orgno = the vendor's own orgno."""
+    """The flow of docs/protocol.md §4.4: dcr.write + dcr.supplier, client_orgno = the vendor's own orgno."""
     c = create(api, VENDOR, (WRITE, SUPPLIER), client_orgno=VENDOR, integration_type="altinn_virksys")
     assert c["client_orgno"] == VENDOR and c["supplier_orgno"] is None
 

@@ -1,4 +1,4 @@
-"""Changes through /api/v1 reach /token at once (docs/protocol.md §3.2 propagation; design note virksomhetssystem)."""
+"""Changes through /api/v1 reach /token at once (docs/protocol.md §3.2 propagation; §4.4)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_lifetime_change_reaches_tokens(api: Api, world: World) -> None:
 
 
 def test_virksomhetssystem_flow(api: Api, world: World, rsa_keys: list[PrivateKeyHandle]) -> None:
-    """Design note: the portal lists the vendor's systems and usable scopes, creates an altinn_virksys
+    """docs/protocol.md §4.4: the portal lists the vendor's systems and usable scopes, creates an altinn_virksys
     client (no token without a key: MP-128), registers a key, and the system gets a token."""
     with world.change() as uow:
         uc.set_access(uow, "brreg:test/virksys", VENDOR, AccessState.APPROVED, OP, world.clock.now())

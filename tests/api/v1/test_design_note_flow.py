@@ -1,4 +1,4 @@
-"""The design note's flow over HTTP (design-note-virksomhetssystem.md).
+"""The flow of docs/protocol.md §4.4 over HTTP (docs/protocol.md §4.4).
 
 1. An "Altinn" client with dcr.write + dcr.supplier gets a token from /token.
 2. It lists the vendor's altinn_virksys clients, lists the scopes for_consumer, and creates a client for the vendor.

@@ -42,7 +42,7 @@ def list_usable_scopes_for(request: Request, caller: CallerDep,
                            consumer_org: Annotated[str, Query(max_length=20, description="orgno")],
                            integration_type: IntegrationType | None = None,
                            inactive: Inactive = False) -> list[AccessOut]:
-    """Design note (virksomhetssystem): a supplier (dcr.supplier) asks which scopes a vendor may use."""
+    """docs/protocol.md §4.4: a supplier (dcr.supplier) asks which scopes a vendor may use."""
     require(caller, DCR_SUPPLIER)
     with reading(request) as uow:
         require_org(uow, consumer_org, "consumer_org")

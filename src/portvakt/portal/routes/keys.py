@@ -1,4 +1,4 @@
-"""The three ways to register a system's key (design note alternatives 1-3, decisions P7, P8, P10)."""
+"""The three ways to register a system's key (docs/protocol.md §4.4, decisions P7, P8, P10)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The integration responsible's pages: the vendor's systems, the scopes it may use, creating a system
-and a system's own page (design note "Opprette virksomhetsystem")."""
+and a system's own page (docs/protocol.md §4.4)."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def _validate(form: SystemForm, choices: ScopeChoices) -> None:
 
 
 async def create_system(request: Request) -> Response:
-    """POST /systems/new: POST /api/v1/clients as the design note, then to the new system's page."""
+    """POST /systems/new: POST /api/v1/clients as docs/protocol.md §4.4 describes, then to the new system's page."""
     _, posted = await checked_form(request)
     who = await acting(request, ROLE)
     backend = vendor_backend(request, who)

@@ -54,7 +54,7 @@ class MemoryTransaction:
 
 
 class MemoryRepository:
-    """A repository of one concern over the unit of work's shared transaction (decision S3)."""
+    """A repository of one concern over the unit of work's shared transaction (decisions S6, S7)."""
 
     def __init__(self, tx: MemoryTransaction) -> None:
         self._tx = tx

@@ -1,5 +1,5 @@
 """One SQL transaction implementing the UnitOfWork port (SQLite and PostgreSQL), composed of the per-concern
-repositories in storage/sql/repositories/ (decision S3)."""
+repositories in storage/sql/repositories/ (decisions S6, S7)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ class SqlTransaction:
 
 
 class SqlRepository:
-    """A repository of one concern over the unit of work's shared transaction (decision S3)."""
+    """A repository of one concern over the unit of work's shared transaction (decisions S6, S7)."""
 
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
