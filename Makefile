@@ -11,7 +11,7 @@ export PORTVAKT_DATA_DIR ?= ./var
 PYTEST_WORKERS ?= 2
 PYTEST_XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 # The inner loop's tests: no real server processes, no browser, no PostgreSQL.
-FAST_TESTS := not slow and not postgres and not browser
+FAST_TESTS := not slow and not postgres and not browser and not timing
 
 .PHONY: run test check deps system-deps lint typecheck imports unit fast bench clean
 
@@ -60,8 +60,10 @@ typecheck: deps
 imports: deps
 	$(BIN)/lint-imports
 
+# The tests that hold a latency or memory bound run alone, after the rest, so no other test shares the cores.
 unit: deps
-	$(BIN)/pytest -q $(PYTEST_XDIST)
+	$(BIN)/pytest -q $(PYTEST_XDIST) -m "not timing"
+	$(BIN)/pytest -q -n 0 -m timing
 
 fast: deps
 	$(BIN)/pytest -q $(PYTEST_XDIST) -m "$(FAST_TESTS)"

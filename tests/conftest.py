@@ -118,7 +118,7 @@ def world(rsa_keys: list[PrivateKeyHandle]) -> Iterator[World]:
     now = datetime.now(UTC).replace(microsecond=0)
     clock = FixedClock(now)
     client_id = seed(store, rsa_keys[0], now)
-    settings = Settings(issuer=ISSUER, data_dir="/nonexistent")  # type: ignore[arg-type]
+    settings = Settings(issuer=ISSUER, data_dir="/nonexistent")
     app = assemble(settings, ("token", "altinn"), Overrides(store=store, clock=clock, kek=b"test-kek"))
     with TestClient(app, base_url="http://portvakt.test") as http:
         yield World(store, clock, http, rsa_keys[0], client_id, app.runtime)

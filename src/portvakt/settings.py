@@ -17,6 +17,8 @@ class TokenSettings(BaseModel):
     grant_max_lifetime: int = Field(120, ge=1, description="exp - iat of a JWT grant")
     grant_max_future_iat: int = Field(10, ge=0, description="how far in the future iat may be")
     max_assertion_bytes: int = Field(16384, ge=512)
+    strict: bool = Field(False, description="refuse what Maskinporten refuses: grant claims outside docs/protocol.md "
+                         "§1.3, an array aud, iat more than grant_max_future_iat in the past (T13); on with --demo")
 
 
 class LimitSettings(BaseModel):

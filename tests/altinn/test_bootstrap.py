@@ -6,7 +6,7 @@ import pytest
 
 from portvakt.domain.bootstrap import ALTINN_SCOPES, bootstrap_altinn, ensure_delegation_source
 from portvakt.domain.clock import FixedClock
-from portvakt.domain.delegations import DELEGATIONS_ADMIN, DELEGATIONS_WRITE, SCHEMES_WRITE
+from portvakt.domain.delegations import DELEGATIONS_ADMIN, DELEGATIONS_LOOKUP, DELEGATIONS_WRITE, SCHEMES_WRITE
 from portvakt.domain.errors import Invalid
 from portvakt.domain.models import Visibility
 from portvakt.domain.policy import PORTAL
@@ -18,7 +18,7 @@ def test_creates_prefix_scopes_and_source_once(store: MemoryStore, clock: FixedC
     with store.begin() as uow:
         assert bootstrap_altinn(uow, OPERATOR, clock.now(), source_issuer="https://altinn.test/")
         assert not bootstrap_altinn(uow, OPERATOR, clock.now(), source_issuer="https://altinn.test/")
-    assert set(ALTINN_SCOPES) == {SCHEMES_WRITE, DELEGATIONS_WRITE, DELEGATIONS_ADMIN, PORTAL}
+    assert set(ALTINN_SCOPES) == {SCHEMES_WRITE, DELEGATIONS_WRITE, DELEGATIONS_ADMIN, DELEGATIONS_LOOKUP, PORTAL}
     with store.read() as uow:
         assert uow.get_prefix_owner("altinn") == OPERATOR
         for name in ALTINN_SCOPES:

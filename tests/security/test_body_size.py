@@ -18,7 +18,7 @@ import pytest
 from tests.api.test_serve import Server
 
 #: Timing-sensitive: under pytest-xdist these run one after another on one worker (docs/testing.md).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("timing")]
+pytestmark = [pytest.mark.slow, pytest.mark.timing]
 BODY = 100 * 1024 * 1024
 CHUNK = b"a" * (64 * 1024)
 PATHS = [

@@ -21,7 +21,7 @@ from .portal_crowd import SlowHasher, client, login, run, slow_stack
 
 __all__ = ["make_stack", "slow_stack"]
 #: Timing-sensitive: under pytest-xdist these run one after another on one worker (docs/testing.md).
-pytestmark = pytest.mark.xdist_group("timing")
+pytestmark = pytest.mark.timing
 
 IDA = "ida@vendor.test"
 RIGHT = PEOPLE[IDA][0]

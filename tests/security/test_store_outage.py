@@ -24,7 +24,7 @@ from portvakt.jose import PrivateKeyHandle, Signer
 from tests.api.test_serve import Server, cli, grant, post, registry
 
 #: Timing-sensitive: under pytest-xdist these run one after another on one worker (docs/testing.md).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("timing")]
+pytestmark = [pytest.mark.slow, pytest.mark.timing]
 __all__ = ["registry"]
 OPERATOR = "991825827"
 BUSY = 2.0  # the default limits.store_busy_seconds

@@ -41,6 +41,7 @@ def serve(
     os.environ["PORTVAKT_PORT"] = str(port)
     if demo:
         os.environ["PORTVAKT_DEMO"] = "true"
+        os.environ.setdefault("PORTVAKT_TOKEN__STRICT", "true")  # decision T13; PORTVAKT_TOKEN__STRICT=false wins
     if only:
         os.environ["PORTVAKT_ROLES"] = json.dumps(sorted({r.value for r in only}))
     if altinn_url:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from .audit import Actor, record
 from .changes import DELEGATION_SOURCE_KIND
-from .delegations import ALTINN_PREFIX, DELEGATIONS_ADMIN, DELEGATIONS_WRITE, SCHEMES_WRITE
+from .delegations import ALTINN_PREFIX, DELEGATIONS_ADMIN, DELEGATIONS_LOOKUP, DELEGATIONS_WRITE, SCHEMES_WRITE
 from .errors import Invalid
 from .models import DelegationSource, IntegrationType, Scope, Visibility
 from .orgs import add_org, assign_prefix
@@ -55,6 +55,7 @@ ALTINN_SCOPES = {
     SCHEMES_WRITE: "Manage the organisation's delegation schemes (Altinn side, docs/protocol.md §4.1 step 2)",
     DELEGATIONS_WRITE: "Delegate the organisation's access to suppliers, and see delegations made to it",
     DELEGATIONS_ADMIN: "Look up any delegation (the token service's check, docs/protocol.md §4.2)",
+    DELEGATIONS_LOOKUP: "Look up delegations of the organisation's own scopes, or made by or to it (decision D9)",
     PORTAL: "The Altinn portal acts for the organisation a signed-in person represents",
 }
 

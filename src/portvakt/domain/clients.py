@@ -73,13 +73,15 @@ def _combination(f: ClientFields) -> tuple[str, ...]:
 
 
 def _validated(f: ClientFields) -> ClientFields:
-    """docs/protocol.md §3.2 rules that need no store: name, combination, lifetime; scopes de-duplicated."""
+    """docs/protocol.md §3.2 rules needing no store: name, combination, lifetime (0 = unset); scopes de-duplicated."""
     if not f.client_name.strip():
         raise Invalid("client_name must not be empty", field="client_name")
     grants = _combination(f)
-    if f.access_token_lifetime is not None and f.access_token_lifetime < 1:
-        raise Invalid("access_token_lifetime must be positive", field="access_token_lifetime")
-    return replace(f, client_name=f.client_name.strip(), grant_types=grants,
+    lifetime = f.access_token_lifetime or None  # 0 is "the default" (decision A16, T11)
+    if lifetime is not None and lifetime < 1:
+        raise Invalid("access_token_lifetime must be positive, or 0 or null for the default",
+                      field="access_token_lifetime")
+    return replace(f, client_name=f.client_name.strip(), grant_types=grants, access_token_lifetime=lifetime,
                    scopes=tuple(dict.fromkeys(f.scopes)))
 
 

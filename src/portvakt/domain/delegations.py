@@ -24,6 +24,8 @@ ALTINN_PREFIX = "altinn"
 SCHEMES_WRITE = "altinn:maskinporten/delegationSchemes.write"
 DELEGATIONS_WRITE = "altinn:maskinporten/delegations.write"
 DELEGATIONS_ADMIN = "altinn:maskinporten/delegations.admin"
+#: The lookup's non-admin scope (docs/protocol.md §4.3, decision D9): an org sees only the delegations it may see.
+DELEGATIONS_LOOKUP = "altinn:maskinporten/delegations"
 LANGUAGES = ("nb", "nn", "en")
 MAX_SCOPES = 50
 MAX_TITLE = 200

@@ -15,6 +15,9 @@ from .errors import OAuthError
 
 _PID = re.compile(r"^[0-9]{11}$")
 _MAX_CLAIM_LEN = 2048
+DOCUMENTED_CLAIMS = frozenset({"aud", "iss", "iat", "exp", "jti", "scope", "resource", "pid", "consumer_org",
+                               "iss_onbehalfof", "authorization_details"})
+"""The grant claims of docs/protocol.md §1.3; strict mode (decision T13) refuses any other."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +89,22 @@ def parse_scopes(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value.split()))
 
 
-def read_grant(jwt: UnverifiedJWT) -> JWTBearerGrant:
-    """Check the header and claim types of a grant (docs/protocol.md §7 steps 2 and 9)."""
+def _strict(claims: dict[str, Any]) -> None:
+    """Strict mode (decision T13, docs/protocol.md §1.3): only documented claims, and `aud` a single string."""
+    extra = sorted(str(name)[:64] for name in claims if name not in DOCUMENTED_CLAIMS)
+    if extra:
+        named = ", ".join(repr(n) for n in extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        which = "claim {} is" if len(extra) == 1 else "claims {} are"
+        allowed = ", ".join(sorted(DOCUMENTED_CLAIMS))
+        raise _bad(f"{which.format(named)} not documented; strict mode accepts only {allowed} "
+                   "(docs/protocol.md §1.3), as Maskinporten does")
+    if not isinstance(claims.get("aud"), str):
+        raise _bad("claim aud must be a single string, not an array; strict mode follows Maskinporten here "
+                   "(docs/protocol.md §1.3)")
+
+
+def read_grant(jwt: UnverifiedJWT, *, strict: bool = False) -> JWTBearerGrant:
+    """Check the header and claim types of a grant (docs/protocol.md §7 steps 2 and 9; strict mode: decision T13)."""
     alg, kid, x5c = _header(jwt)
     c = jwt.claims
     iss = _str_claim(c, "iss", required=True)
@@ -106,8 +123,11 @@ def read_grant(jwt: UnverifiedJWT) -> JWTBearerGrant:
     if not scopes:
         raise _bad("claim scope is empty")
     from_claim(c)
+    aud = _str_list(c["aud"], "aud")
+    if strict:
+        _strict(c)
     return JWTBearerGrant(
-        jwt=jwt, alg=alg, kid=kid, x5c=x5c, iss=iss or "", aud=_str_list(c["aud"], "aud"),
+        jwt=jwt, alg=alg, kid=kid, x5c=x5c, iss=iss or "", aud=aud,
         iat=_int_claim(c, "iat"), exp=_int_claim(c, "exp"), jti=_str_claim(c, "jti", required=False),
         scopes=scopes,
         resource=_str_list(c["resource"], "resource") if c.get("resource") is not None else None,

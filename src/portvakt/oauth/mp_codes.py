@@ -73,6 +73,13 @@ MP131 = MPCode("MP-131", InvalidGrantError, "Issue time is after now", "Grant is
 MP132 = MPCode("MP-132", InvalidGrantError, "Invalid assertion. exp - iat must be at most 120 seconds",
                "Grant lives too long",
                "A grant may live at most 120 seconds: `exp` minus `iat` must be 120 or less.", origin="portvakt")
+MP133 = MPCode("MP-133", InvalidGrantError,
+               "Invalid assertion. Issue time is more than 10 seconds in the past (strict mode: iat must be "
+               "within 10 seconds of now, as in Maskinporten)", "Grant issued too long ago",
+               "This server runs in strict mode (decision T13): the grant's `iat` must be within 10 seconds of "
+               "this server's clock in either direction, as Maskinporten requires, not merely inside the grant's "
+               "120-second life. Make the grant right before the request and synchronise your clock (NTP).",
+               origin="portvakt")
 MP200 = MPCode("MP-200", InvalidScopeError, "Token request contains invalid scopes for client, ", "Invalid scope",
                "Every requested scope must be registered on the client and active. Add the scope to the "
                "client, or ask only for scopes it has.")
@@ -114,4 +121,4 @@ MP503 = MPCode("MP-503", TemporarilyUnavailableError, "The token service could n
 
 MP_CODES: dict[str, MPCode] = {c.code: c for c in (
     MP010, MP011, MP012, MP100, MP110, MP120, MP121, MP123, MP124, MP125, MP126, MP127, MP128,
-    MP130, MP131, MP132, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP500, MP503)}
+    MP130, MP131, MP132, MP133, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP500, MP503)}

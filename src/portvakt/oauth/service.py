@@ -75,7 +75,7 @@ class TokenService:
             jwt = peek(assertion, max_length=self._rules.max_assertion_bytes)
         except MalformedJWT as exc:
             raise mp.MP011(": the assertion is not a well-formed JWT", detail=str(exc)) from exc
-        return read_grant(jwt), assertion
+        return read_grant(jwt, strict=self._rules.strict), assertion
 
     def _authenticate(self, grant: JWTBearerGrant, now: datetime) -> Client:
         """Steps 3-5: client (MP-100), aud (MP-110), key (MP-120..128), signature (MP-124)."""
@@ -105,11 +105,13 @@ class TokenService:
         return client
 
     def _check_times(self, grant: JWTBearerGrant, now: int) -> None:
-        """Step 6: exp not passed (MP-130), iat ≤ now + 10 s (MP-131), exp - iat ≤ 120 s (MP-132)."""
+        """Step 6 (§7): exp passed MP-130; iat > now+10 s MP-131; strict: iat < now-10 s MP-133 (T13); MP-132."""
         if grant.exp <= now:
             raise mp.MP130()
         if grant.iat > now + self._rules.grant_max_future_iat:
             raise mp.MP131()
+        if self._rules.strict and grant.iat < now - self._rules.grant_max_future_iat:
+            raise mp.MP133()
         if grant.exp - grant.iat > self._rules.grant_max_lifetime:
             raise mp.MP132()
 

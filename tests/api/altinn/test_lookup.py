@@ -52,7 +52,7 @@ def test_revoked_and_deactivated_are_gone(altinn: Altinn, scheme: dict[str, Any]
 
 
 @pytest.mark.parametrize("params", [
-    {}, {"consumerorg": CONSUMER, "scope": DELEGABLE}, {"supplierorg": VENDOR, "scope": DELEGABLE},
+    {}, {"supplierorg": VENDOR, "scope": DELEGABLE},
     {"supplierorg": VENDOR, "consumerorg": CONSUMER}, {**PARAMS, "supplierorg": "123456789"},
     {**PARAMS, "consumerorg": "abc"}, {**PARAMS, "consumerorg": ""}, {**PARAMS, "scope": "no scope"},
     {**PARAMS, "scope": "x" * 400}, {**PARAMS, "supplierorg": "٣١٤٣٣٠٨٩٧"},

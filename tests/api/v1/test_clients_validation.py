@@ -32,7 +32,7 @@ def post(api: Api, token: tuple[str, ...] = (WRITE,), **fields: Any) -> Any:
     ({"grant_types": ["client_credentials"]}, "grant_types"),
     ({"grant_types": [JWT, "refresh_token"]}, "grant_types"),
     ({"grant_types": []}, "grant_types"),
-    ({"access_token_lifetime": 0}, "access_token_lifetime"),
+    ({"access_token_lifetime": -1}, "access_token_lifetime"),
     ({"access_token_lifetime": "120"}, "access_token_lifetime"),
     ({"access_token_lifetime": True}, "access_token_lifetime"),
     ({"scopes": "brreg:test/open"}, "scopes"),

@@ -92,7 +92,8 @@ class ClientBase(BaseModel):
         None, description="Alias of `scopes` (the design note's spelling): an array, or a space-separated string "
                           "(RFC 7591 §2). If both are sent they must name the same scopes.")
     access_token_lifetime: Annotated[StrictInt, Field(le=MAX_INT)] | None = Field(
-        None, description="Seconds; null uses the server default. Capped by the scopes' at_max_age.")
+        None, description="Seconds; null or 0 uses the server default (0 is stored as null). "
+                            "Capped by the scopes' at_max_age.")
     client_id: Word | None = Field(None, description="Server-set (read-only).")
     active: StrictBool | None = Field(None, description="Server-set (read-only); DELETE deactivates.")
     created: datetime | None = Field(None, description="Server-set (read-only).")

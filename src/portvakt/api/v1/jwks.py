@@ -1,4 +1,4 @@
-"""/api/v1/clients/{client_id}/jwks (docs/protocol.md §3.3): read and replace a client's public key set.
+"""/api/v1/clients/{client_id}/jwks (docs/protocol.md §3.3): read, replace and remove a client's public key set.
 
 Key input is read here, not by a pydantic body model, so that nothing of a refused key, and above all
 no private key sent by mistake, can reach a validation error, a log record or the store.
@@ -111,3 +111,10 @@ def post_jwks(request: Request, caller: CallerDep, client_id: ClientId, keys: Ke
 def put_jwks(request: Request, caller: CallerDep, client_id: ClientId, keys: KeysDep) -> JwksOut:
     """docs/protocol.md §3.3 PUT: the same as POST (both replace the whole set)."""
     return _replace(request, caller, client_id, keys)
+
+
+@router.delete("/clients/{client_id}/jwks", response_model=JwksOut, summary="Remove a client's key set",
+               responses=responses("forbidden", "not-found", "conflict"), response_model_exclude_none=True)
+def delete_jwks(request: Request, caller: CallerDep, client_id: ClientId) -> JwksOut:
+    """docs/protocol.md §3.3 DELETE, decision A15: replace the set with an empty one; 200 with `{"keys": []}`."""
+    return _replace(request, caller, client_id, [])
