@@ -8,6 +8,7 @@ from portvakt.domain.ports import Clock, ReplayCache, Store
 from portvakt.oauth.keyring import Keyring
 from portvakt.oauth.registry_cache import RegistryCache
 from portvakt.oauth.service import TokenService
+from portvakt.resource import TokenValidator
 from portvakt.settings import Settings
 
 
@@ -23,5 +24,8 @@ class Runtime:
     registry: RegistryCache
     keyring: Keyring
     tokens: TokenService
+    #: The one validator of this process's own tokens, for /api/v1 and an Altinn side in the same process
+    #: (docs/security.md, One token, two answers).
+    validator: TokenValidator
     #: The portal's own client_ids: only their tokens may send Portvakt-Acting-For (policy.require_portal).
     portal_clients: frozenset[str] = frozenset()

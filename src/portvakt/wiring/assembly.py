@@ -97,7 +97,7 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
                           rules=settings.token)
     return Runtime(settings=settings, issuer=issuer, store=ObservedStore(store, registry.refresh), replay=replay,
                    clock=clock, registry=registry, keyring=keyring, tokens=tokens,
-                   portal_clients=portal_clients(settings))
+                   validator=local_validator(keyring, issuer, clock), portal_clients=portal_clients(settings))
 
 
 def portal_clients(settings: Settings) -> frozenset[str]:
@@ -108,7 +108,7 @@ def portal_clients(settings: Settings) -> frozenset[str]:
 
 def assemble(settings: Settings, roles: Iterable[Role] | None = None, overrides: Overrides | None = None) -> FastPath:
     """The one composition root: the app of a process serving `roles` (default settings.roles; the valid
-    combinations are Settings.role_problem's), with what `overrides` puts in place (decision D6)."""
+    combinations are Settings.role_problem's), with what `overrides` puts in place (decision C1)."""
     if roles is not None:
         settings = settings.model_copy(update={"roles": sorted(set(roles))})
     problem = settings.role_problem()
@@ -132,7 +132,7 @@ def _token_service(settings: Settings, o: Overrides, *, with_altinn: bool) -> Fa
     rt = build_runtime(settings, o)
     altinn = None
     if with_altinn:
-        gate = TokenGate(local_validator(rt.keyring, rt.issuer, rt.clock), rt.portal_clients, ALTINN_REALM)
+        gate = TokenGate(rt.validator, rt.portal_clients, ALTINN_REALM)
         altinn = create_altinn_app(rt.store, rt.clock, gate, hasher=o.hasher,
                                    docs=settings.resolved_interactive_docs())
     return create_app(rt, altinn=altinn)

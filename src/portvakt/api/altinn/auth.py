@@ -1,8 +1,7 @@
 """Who calls the Altinn side: a bearer token from the token service, checked by the one validator (api.bearer).
 
-The Altinn side accepts tokens carrying the `altinn:maskinporten/...` scopes (docs/protocol.md §4.1 step 2, §4.2).
-Whoever
-builds the app chooses the key source of its TokenGate: the keyring in the token service's own process
+The Altinn side accepts tokens carrying the `altinn:maskinporten/...` scopes (docs/protocol.md §4.1 step 2,
+§4.2). Whoever builds the app chooses the key source of its TokenGate: the keyring in the token service's own process
 (oauth.bearer.local_validator), the issuer's /jwk when the Altinn side runs as its own process
 (oauth.bearer.remote_validator). The rules are the same either way.
 """

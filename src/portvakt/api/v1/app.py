@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from portvakt.oauth.bearer import local_validator
-
 from ..bearer import TokenCheckUnavailable, TokenGate, unavailable
 from ..runtime import Runtime
 from . import access, audit, clients, delegationsources, jwks, problems, scopes
@@ -20,7 +18,7 @@ def create_v1(rt: Runtime) -> FastAPI:
                   openapi_url="/openapi.json", redoc_url=None,
                   docs_url="/docs" if rt.settings.resolved_interactive_docs() else None)
     app.state.runtime = rt
-    app.state.gate = TokenGate(local_validator(rt.keyring, rt.issuer, rt.clock), rt.portal_clients)
+    app.state.gate = TokenGate(rt.validator, rt.portal_clients)
     problems.install(app)
     app.add_exception_handler(TokenCheckUnavailable, unavailable)
     app.include_router(delegationsources.router)
