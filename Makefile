@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
+THIRD_PARTY := tests/third_party
+THIRD_PARTY_STAMP := $(THIRD_PARTY)/node_modules/.installed-$(shell cat $(THIRD_PARTY)/package.json $(THIRD_PARTY)/package-lock.json | cksum | cut -d' ' -f1)
 PG_BIN := /usr/lib/postgresql/15/bin
 export PORTVAKT_DATA_DIR ?= ./var
 # pytest-xdist workers for `unit` and `fast` (CI has 2 cores; `make test PYTEST_WORKERS=0` runs in one process).
@@ -13,13 +15,13 @@ PYTEST_XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 # The inner loop's tests: no real server processes, no browser, no PostgreSQL.
 FAST_TESTS := not slow and not postgres and not browser and not timing
 
-.PHONY: run test check deps system-deps lint typecheck imports unit fast bench clean
+.PHONY: run test check deps third-party-deps system-deps lint typecheck imports unit fast bench clean
 
 run: deps
 	$(BIN)/portvakt serve --demo
 
 # Everything, as CI runs it.
-test: deps system-deps lint typecheck imports unit
+test: deps third-party-deps system-deps lint typecheck imports unit
 
 # The inner loop: the static checks and the fast tests (needs only `make deps`).
 check: lint typecheck imports fast
@@ -38,6 +40,15 @@ $(NPM_STAMP): package.json package-lock.json
 	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -f node_modules/.installed-*
+	touch $@
+
+# Third-party Maskinporten clients that tests/third_party runs against a real server (pinned in its lock file).
+third-party-deps: $(THIRD_PARTY_STAMP)
+
+$(THIRD_PARTY_STAMP): $(THIRD_PARTY)/package.json $(THIRD_PARTY)/package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	cd $(THIRD_PARTY) && npm ci --no-audit --no-fund --loglevel=error
+	rm -f $(THIRD_PARTY)/node_modules/.installed-*
 	touch $@
 
 # Debian packages the tests need: PostgreSQL 15 (throwaway clusters), Redis, and Chromium (browser tests).

@@ -28,6 +28,31 @@ class LimitSettings(BaseModel):
                                 description="largest request body any endpoint reads; more answers 413")
     store_busy_seconds: float = Field(2, gt=0, le=30,
                                       description="how long a request waits for a busy database before 503")
+    drain_seconds: float = Field(10, ge=1, le=600, description="after SIGTERM the process exits within this long; "
+                                                               "requests in flight may finish meanwhile")
+    drain_notice_seconds: float = Field(0, ge=0, le=300, description="after SIGTERM, keep accepting requests this "
+                                        "long (part of drain_seconds) while /readyz answers 503, so a load "
+                                        "balancer takes the node out first")
+
+
+class CertificateSettings(BaseModel):
+    """Enterprise certificates in x5c grants (docs/protocol.md §5): which authorities are trusted, and revocation."""
+
+    trust_dir: Path | None = Field(
+        None, description="folder of PEM CA certificates (self-signed: trust anchors; others: intermediates) and "
+                          "CRLs (*.crl, PEM or DER); EU trust-list anchors in its eu/ subfolder; re-read on change. "
+                          "Unset: no certificate is trusted")
+    fetch_crls: bool = Field(False, description="fetch CRLs from the certificates' distribution points when the "
+                                                "folder has no current one; cached until nextUpdate")
+    crl_timeout_seconds: float = Field(3, gt=0, le=30, description="per CRL download")
+    recheck_seconds: float = Field(1, ge=0, le=60, description="how often the trust folder is checked for changes")
+
+
+class CacheSettings(BaseModel):
+    """How stale a node's cached registry may be before it fails closed (docs/security.md, Stale cache)."""
+
+    max_staleness_seconds: float = Field(5, gt=0, le=300, description="a registry not confirmed fresh for this "
+                                                                       "long refuses tokens (503 MP-504)")
 
 
 class SigningSettings(BaseModel):
@@ -110,6 +135,7 @@ class Settings(BaseSettings):
     operator_orgno: str = Field("991825827", description="the operating organisation; owns the admin scopes")
     operator_name: str = "Digitaliseringsdirektoratet"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per log line")
     roles: list[Role] = Field(list(ALL_ROLES), description="what this process serves (`serve --only`)")
     token: TokenSettings = TokenSettings()
     altinn: AltinnSettings = AltinnSettings()
@@ -117,6 +143,8 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     sms: SmsSettings = SmsSettings()
     limits: LimitSettings = LimitSettings()
+    certificates: CertificateSettings = CertificateSettings()
+    cache: CacheSettings = CacheSettings()
     interactive_docs: bool | None = Field(
         None, description="serve /api/v1/docs and /accessmanagement/docs (swagger-ui from a CDN); default: with --demo")
 

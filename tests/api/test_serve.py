@@ -163,14 +163,14 @@ def test_replay_is_refused_across_two_workers(registry: tuple[Path, str, Private
         server.stop()
 
 
-def test_demo_prints_commands_that_get_a_token_and_a_delegated_one(tmp_path: Path) -> None:
+def test_demo_prints_commands_that_get_a_token_a_delegated_one_and_one_by_certificate(tmp_path: Path) -> None:
     server = Server(tmp_path / "var", "--demo")
     try:
         deadline = time.monotonic() + 10
-        while "--consumer-org" not in server.log.read_text() and time.monotonic() < deadline:
+        while " --cert " not in server.log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
         lines = [ln for ln in server.log.read_text().splitlines() if " token --issuer " in ln]
-        assert len(lines) == 2 and "--consumer-org" in lines[1]
+        assert len(lines) == 3 and "--consumer-org" in lines[1] and " --cert " in lines[2]
         claims = []
         for line in lines:
             argv = shlex.split(line.strip())
@@ -184,5 +184,7 @@ def test_demo_prints_commands_that_get_a_token_and_a_delegated_one(tmp_path: Pat
         assert claims[1]["consumer"]["ID"] == "0192:310838128"
         assert claims[1]["supplier"]["ID"] == "0192:314330897"
         assert claims[1]["delegation_source"] == server.url
+        assert claims[0]["client_amr"] == "private_key_jwt"
+        assert claims[2]["client_amr"] == "virksomhetssertifikat" and claims[2]["client_orgno"] == "314330897"
     finally:
         server.stop()

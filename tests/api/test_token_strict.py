@@ -41,7 +41,7 @@ def test_strict_accepts_a_documented_grant(strict: World) -> None:
 def test_strict_refuses_an_undocumented_claim(strict: World) -> None:
     body = refused(strict.post(strict.grant(client_amr="private_key_jwt")), 400, "invalid_request", "MP-011",
                    "Invalid assertion. Invalid parameter value: claim 'client_amr' is not documented; strict mode")
-    assert "docs/protocol.md §1.3" in description(body)
+    assert "docs/protocol.md section 1.3" in description(body)  # RFC 6749 §5.2: ASCII only
 
 
 def test_strict_names_several_undocumented_claims(strict: World) -> None:

@@ -45,7 +45,7 @@ def test_thumbprint_needs_rsa_members(jwk: dict[str, Any]) -> None:
 def test_pem_spki(keys: Keys) -> None:
     pem = keys.rsa.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     key = parse_public_key(pem)
-    assert key.jwk == {**public_jwk(keys.rsa), "kid": keys.handle.kid}
+    assert key.jwk == {**public_jwk(keys.rsa), "kid": keys.handle.kid, "use": "sig"}
     assert key.kid == keys.handle.kid
     assert key.bits == 2048
     assert parse_public_key(pem.decode()) == key
@@ -54,7 +54,7 @@ def test_pem_spki(keys: Keys) -> None:
 def test_pem_pkcs1(keys: Keys) -> None:
     pem = keys.rsa.public_key().public_bytes(Encoding.PEM, PublicFormat.PKCS1)
     assert b"BEGIN RSA PUBLIC KEY" in pem
-    assert parse_public_key(pem, kid="k1").jwk == {**public_jwk(keys.rsa), "kid": "k1"}
+    assert parse_public_key(pem, kid="k1").jwk == {**public_jwk(keys.rsa), "kid": "k1", "use": "sig"}
 
 
 def test_pem_with_surrounding_text(keys: Keys) -> None:
@@ -68,7 +68,7 @@ def test_certificate_gives_x5c(keys: Keys) -> None:
     assert key.kid == keys.handle.kid
     assert key.jwk["x5c"] == [base64.b64encode(keys.cert.public_bytes(Encoding.DER)).decode()]
     assert base64.b64decode(key.jwk["x5c"][0], validate=True) == keys.cert.public_bytes(Encoding.DER)
-    assert set(key.jwk) == {"kty", "n", "e", "kid", "x5c"}
+    assert set(key.jwk) == {"kty", "n", "e", "kid", "use", "x5c"}
 
 
 def test_certificate_chain_refused(keys: Keys) -> None:

@@ -21,13 +21,15 @@ DAY = 24 * 3600
 
 
 def add_systems(stack: Stack, count: int, key: PrivateKeyHandle) -> None:
-    """`count` systems of the vendor, each with `key` registered (as the API would, a year from now)."""
+    """`count` systems of the vendor, each with `key` registered (as the API would, a year from now) under a kid of
+    its own (kids are unique across clients)."""
     now = stack.runtime.clock.now()
     with stack.store.begin() as uow:
         for i in range(count):
             made = uc.new_client(uow, client_name=f"System {i}", client_orgno=VENDOR, scopes=[], actor=OP, now=now,
                                  integration_type=IntegrationType.ALTINN_VIRKSYS)
-            replace_client_keys(uow, made.client_id, [(key.kid, key.public_jwk)], OP, now)
+            kid = f"system-{i}"
+            replace_client_keys(uow, made.client_id, [(kid, {**key.public_jwk, "kid": kid})], OP, now)
 
 
 def list_page(stack: Stack) -> tuple[str, list[httpx.Request]]:

@@ -21,9 +21,11 @@ def with_altinn_entries(world: World) -> None:
         bootstrap_altinn(uow, OPERATOR, world.clock.now(), source_issuer=ISSUER)
 
 
-def operator_made_client(world: World, orgno: str, scopes: list[str], key: PrivateKeyHandle) -> str:
-    """A maskinporten client the operator registers with the CLI (Actor.operator), with one key; the org is
-    granted each scope first (`portvakt access grant`)."""
+def operator_made_client(world: World, orgno: str, scopes: list[str], key: PrivateKeyHandle,
+                         kid: str | None = None) -> str:
+    """A maskinporten client the operator registers with the CLI (Actor.operator), with one key (under `kid`, for a
+    key another client holds too: kids are unique across clients); the org is granted each scope first
+    (`portvakt access grant`)."""
     with world.change() as uow:
         for scope in scopes:
             found = uow.get_scope(scope)
@@ -32,13 +34,14 @@ def operator_made_client(world: World, orgno: str, scopes: list[str], key: Priva
         client = uc.new_client(uow, client_name=f"admin of {orgno}", client_orgno=orgno,
                                integration_type=IntegrationType.MASKINPORTEN, scopes=scopes, actor=OP,
                                now=world.clock.now())
-        uc.replace_client_keys(uow, client.client_id, [(key.kid, key.public_jwk)], OP, world.clock.now())
+        uc.replace_client_keys(uow, client.client_id, [(kid or key.kid, {**key.public_jwk, "kid": kid or key.kid})],
+                               OP, world.clock.now())
     return client.client_id
 
 
-def token_from_endpoint(world: World, client_id: str, key: PrivateKeyHandle, scope: str) -> str:
+def token_from_endpoint(world: World, client_id: str, key: PrivateKeyHandle, scope: str, kid: str | None = None) -> str:
     """An access token from POST /token for a JWT grant signed with the client's key (RFC 7523)."""
-    r = world.post(world.grant(key=key, kid=key.kid, iss=client_id, scope=scope))
+    r = world.post(world.grant(key=key, kid=kid or key.kid, iss=client_id, scope=scope))
     assert r.status_code == 200, r.text
     token: str = r.json()["access_token"]
     return token

@@ -70,16 +70,16 @@ def test_nor_add_them_later_and_so_gets_no_portal_token(world: World, chain: dic
         r = world.http.request(method, path, json={"client_name": "empty", "scopes": [PORTAL]},
                                headers=bearer(chain["token"]))
         assert r.status_code == 403, r.text
-    keys = {"keys": [chain["key"].public_jwk]}
+    keys = {"keys": [{**chain["key"].public_jwk, "kid": "attacker-again"}]}  # kids are unique across clients
     assert world.http.post(f"{path}/jwks", json=keys, headers=bearer(chain["token"])).status_code == 200
-    grant = world.grant(key=chain["key"], kid=chain["key"].kid, iss=client_id, scope=PORTAL)
+    grant = world.grant(key=chain["key"], kid="attacker-again", iss=client_id, scope=PORTAL)
     assert world.post(grant).status_code == 400
 
 
 def test_not_even_the_operators_own_token_puts_platform_scopes_on_a_client_through_the_api(
         world: World, chain: dict[str, Any], rsa_keys: list[PrivateKeyHandle]) -> None:
-    operator = operator_made_client(world, OPERATOR, ["idporten:dcr.write"], rsa_keys[1])
-    token = token_from_endpoint(world, operator, rsa_keys[1], "idporten:dcr.write")
+    operator = operator_made_client(world, OPERATOR, ["idporten:dcr.write"], rsa_keys[1], kid="operator")
+    token = token_from_endpoint(world, operator, rsa_keys[1], "idporten:dcr.write", kid="operator")
     r = world.http.post("/api/v1/clients", json={"client_name": "x", "scopes": PLATFORM}, headers=bearer(token))
     assert r.status_code == 403, r.text
 
@@ -87,8 +87,8 @@ def test_not_even_the_operators_own_token_puts_platform_scopes_on_a_client_throu
 def test_a_token_with_altinn_portal_from_another_client_cannot_act_for_anyone(
         world: World, chain: dict[str, Any], rsa_keys: list[PrivateKeyHandle]) -> None:
     """Even an operator-made client carrying altinn:portal is not the portal: the headers are refused."""
-    other = operator_made_client(world, OPERATOR, PLATFORM, rsa_keys[1])
-    token = token_from_endpoint(world, other, rsa_keys[1], " ".join(PLATFORM))
+    other = operator_made_client(world, OPERATOR, PLATFORM, rsa_keys[1], kid="not-the-portal")
+    token = token_from_endpoint(world, other, rsa_keys[1], " ".join(PLATFORM), kid="not-the-portal")
     acting = {"Portvakt-Acting-For": OTHER, "Portvakt-Person": "mallory@vendor.test"}
     path = f"/api/v1/clients/{chain['victim']}/jwks"
     assert world.http.get(path, headers=bearer(token, **acting)).status_code == 403
@@ -107,8 +107,8 @@ def test_the_clients_own_org_sees_and_deactivates_a_supplied_client_but_does_not
     made = world.http.post("/api/v1/clients", json={"client_name": "supplied", "client_orgno": CONSUMER},
                            headers=bearer(chain["token"])).json()
     path = f"/api/v1/clients/{made['client_id']}"
-    own = operator_made_client(world, CONSUMER, ["idporten:dcr.write"], rsa_keys[2])
-    token = token_from_endpoint(world, own, rsa_keys[2], "idporten:dcr.write")
+    own = operator_made_client(world, CONSUMER, ["idporten:dcr.write"], rsa_keys[2], kid="consumer-admin")
+    token = token_from_endpoint(world, own, rsa_keys[2], "idporten:dcr.write", kid="consumer-admin")
     assert world.http.get(path, headers=bearer(token)).status_code == 200
     rekey = world.http.put(f"{path}/jwks", json={"keys": [rsa_keys[2].public_jwk]}, headers=bearer(token))
     assert rekey.status_code == 403

@@ -54,7 +54,8 @@ def test_registration_refuses_other_exponents(api: Api, world: World, e: int) ->
 
 def test_registration_accepts_65537(api: Api, world: World) -> None:
     path = f"/clients/{create(api)['client_id']}/jwks"
-    assert api("POST", path, VENDOR, (WRITE,), json={"keys": [world.key.public_jwk]}).status_code == 200
+    jwk = {**world.key.public_jwk, "kid": "fresh"}  # the world's kid is its client's: kids are unique across clients
+    assert api("POST", path, VENDOR, (WRITE,), json={"keys": [jwk]}).status_code == 200
 
 
 def test_stored_key_with_big_exponent_is_unusable(world: World, big_e_key: rsa.RSAPrivateKey) -> None:

@@ -11,13 +11,16 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from typer.testing import CliRunner
 
+from portvakt.cli import app
+from portvakt.domain.errors import Conflict
 from portvakt.domain.models import Organisation
 from portvakt.storage.sql import SqlReplayCache, SqlStore, current, make_engine, upgrade
 from portvakt.storage.sql.migrate import config, head
 from portvakt.storage.sql.schema import UtcDateTime, metadata, organisations
 
-from .builders import ORG_A, ORG_B, ORG_C, delegation, person, role, scheme, source
+from .builders import ORG_A, ORG_B, ORG_C, client, delegation, key, person, role, scheme, source
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -38,7 +41,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_head_is_the_newest_revision() -> None:
-    assert head() == "0005"
+    assert head() == "0006"
 
 
 def test_upgrade_empty_database_to_head(empty_url: str) -> None:
@@ -162,3 +165,66 @@ def test_0004_adds_people_and_the_audit_person_to_a_0003_database_and_back(empty
     assert not {"people", "person_roles"} & _tables(empty_url)
     upgrade(empty_url)
     assert current(empty_url) == head()
+
+
+def _clients_with_kids(url: str, *kid_sets: tuple[str, ...]) -> None:
+    """Clients c0, c1, … holding the given kids, written at the database's current revision."""
+    store = SqlStore(url)
+    with store.begin() as uow:
+        for i, kids in enumerate(kid_sets):
+            uow.put_client(client(f"c{i}", keys=tuple(key(k) for k in kids)))
+    store.close()
+
+
+def test_0006_makes_kids_unique_across_clients_and_back(empty_url: str) -> None:
+    """From 0005 with distinct kids: the keys survive, a kid of another client is refused; downgrading drops it."""
+    upgrade(empty_url, "0005")
+    _clients_with_kids(empty_url, ("a", "b"), ("c",))
+    upgrade(empty_url)
+    assert current(empty_url) == "0006"
+    store = SqlStore(empty_url)
+    with store.read() as uow:
+        assert uow.get_key_holders(["a", "b", "c"]) == {"a": "c0", "b": "c0", "c": "c1"}
+    with pytest.raises(Conflict), store.begin() as uow:
+        uow.put_client(client("c2", keys=(key("a"),)))
+    store.close()
+    _with_connection(empty_url, lambda conn: command.downgrade(config(conn), "0005"))
+    assert current(empty_url) == "0005"
+    _clients_with_kids(empty_url, ("a", "b"), ("c",), ("a",))
+    with pytest.raises(SystemExit):
+        upgrade(empty_url)
+
+
+def test_0006_refuses_a_database_where_clients_share_a_kid(empty_url: str) -> None:
+    """No traceback and no change: the message names each shared kid and its clients, and how to go on."""
+    upgrade(empty_url, "0004")
+    _clients_with_kids(empty_url, ("shared", "own"), ("shared",), ("twice", "x"), ("twice",), ("fine",))
+    with pytest.raises(SystemExit) as refused:
+        upgrade(empty_url)
+    message = str(refused.value.code)
+    assert 'kid "shared" on clients c0, c1' in message and 'kid "twice" on clients c2, c3' in message
+    assert '"own"' not in message and '"fine"' not in message
+    assert "POST /api/v1/clients/{client_id}/jwks" in message and "upgrade again" in message
+    assert current(empty_url) == "0004", "the whole upgrade is rolled back, 0005 too"
+    _clients_with_kids(empty_url, ("shared", "own"), ("shared-2",), ("twice", "x"), ("twice-2",), ("fine",))
+    upgrade(empty_url)
+    assert current(empty_url) == head()
+
+
+def test_0006_refusal_is_one_readable_line_per_kid_in_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`portvakt init` (and every command that opens the store) prints the refusal and exits 1, no traceback."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0005")
+    _clients_with_kids(url, *[(f"kid-{i}",) for i in range(12)], *[(f"kid-{i}",) for i in range(12)])
+    monkeypatch.setenv("PORTVAKT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PORTVAKT_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["init"])
+    assert result.exit_code == 1
+    said = result.output
+    assert "Traceback" not in said and "cannot upgrade the database" in said
+    assert 'kid "kid-0" on clients c0, c12' in said and "and 2 more shared kids" in said
+    shown = sorted(f"kid-{i}" for i in range(12))[:10]  # the first ten shared kids, in kid order
+    assert [line for line in said.splitlines() if line.startswith("  kid ")] == [
+        f'  kid "{kid}" on clients {", ".join(sorted([f"c{i}", f"c{i + 12}"]))}'
+        for kid, i in ((kid, int(kid.removeprefix("kid-"))) for kid in shown)]
+    assert current(url) == "0005"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from portvakt.domain.errors import Conflict
 from portvakt.domain.models import IntegrationType
 from portvakt.domain.ports import Store
 from tests.storage.builders import iter_all_clients
@@ -135,3 +136,35 @@ def test_iter_all_clients_pages_past_500(store: Store) -> None:
     with store.begin() as uow:
         assert sum(1 for _ in iter_all_clients(uow)) == 1203
         assert sum(1 for _ in iter_all_clients(uow, client_orgno=ORG_A)) == 601
+
+
+def test_key_holders_names_the_client_of_each_registered_kid(store: Store) -> None:
+    """docs/protocol.md §3.3: a kid names one key across all clients, deactivated ones too."""
+    with store.begin() as uow:
+        uow.put_client(client("c1", keys=(key("a"), key("b"))))
+        uow.put_client(client("c2", active=False, keys=(key("c"),)))
+        assert uow.get_key_holders(["c"]) == {"c": "c2"}, "the transaction sees its own writes"
+    with store.read() as uow:
+        assert uow.get_key_holders(["a", "c", "nope", "a"]) == {"a": "c1", "c": "c2"}
+        assert uow.get_key_holders([]) == {}
+
+
+def test_put_client_refuses_a_kid_another_client_holds(store: Store) -> None:
+    with store.begin() as uow:
+        uow.put_client(client("c1", keys=(key("shared"),)))
+    with pytest.raises(Conflict) as refused, store.begin() as uow:
+        uow.put_client(client("c2", keys=(key("own"), key("shared"))))
+    assert '"shared"' in refused.value.message and "c1" not in refused.value.message
+    with store.read() as uow:
+        assert uow.get_client("c2") is None and uow.get_key_holders(["shared", "own"]) == {"shared": "c1"}
+
+
+def test_a_kid_moves_once_its_client_lets_it_go(store: Store) -> None:
+    with store.begin() as uow:
+        uow.put_client(client("c1", keys=(key("k"),)))
+    with store.begin() as uow:
+        uow.put_client(client("c1", keys=(key("k", n="renewed"),)))
+        uow.put_client(client("c1", keys=()))
+        uow.put_client(client("c2", keys=(key("k"),)))
+    with store.read() as uow:
+        assert uow.get_key_holders(["k"]) == {"k": "c2"}

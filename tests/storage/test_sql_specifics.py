@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from portvakt.domain.models import Organisation
 from portvakt.domain.ports import UnitOfWork
 from portvakt.storage.sql import SqlStore, make_engine, normalise_url
-from portvakt.storage.sql.schema import delegation_sources
+from portvakt.storage.sql.schema import client_keys, delegation_sources
 
 from .builders import ORG_A, T0, client, event, key
 from .statements import sent_statements
@@ -99,3 +99,21 @@ def test_the_database_keeps_issuers_unique(sql_url: str) -> None:
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.execute(sa.insert(delegation_sources), [{"name": "a", **row}, {"name": "b", **row}])
     engine.dispose()
+
+
+def test_the_database_keeps_kids_unique_across_clients(sql_url: str) -> None:
+    """Behind the domain's check and the store's Conflict, the unique index uq_client_keys_kid holds."""
+    store = SqlStore(sql_url)
+    with store.begin() as uow:
+        uow.put_client(client("c1", keys=(key("k"),)))
+        uow.put_client(client("c2"))
+    store.close()
+    engine = make_engine(sql_url)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.insert(client_keys).values(client_id="c2", position=0, **_key_row("k")))
+    engine.dispose()
+
+
+def _key_row(kid: str) -> dict[str, object]:
+    k = key(kid)
+    return {"kid": kid, "jwk": k.jwk, "created": k.created, "expires": k.expires}

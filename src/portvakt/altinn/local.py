@@ -11,7 +11,8 @@ log = logging.getLogger("portvakt.altinn")
 
 
 class LocalDelegationLookup:
-    """Asks the store in a read-only unit of work; a revocation stops new tokens at once."""
+    """Asks the store in a read-only unit of work; a revocation stops new tokens within about a quarter of a second
+    on every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`)."""
 
     def __init__(self, store: TokenStore) -> None:
         self._store = store

@@ -1,11 +1,15 @@
 """The ASGI apps of one process: the token service's routes, the Altinn side alone, the portal's front, and
-the one front (FastPath) every process is served through, with the background refresh of its caches."""
+the one front (FastPath) every process is served through, with the background refresh of its caches.
+
+FastPath is also where every request gets its request id (X-Request-Id), its duration metric under its route
+template, and the 5xx rules (a trace id, no closed connection); and where the process learns it is stopping."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, MutableMapping
 from datetime import timedelta
 from typing import Any
@@ -16,12 +20,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from portvakt.domain.errors import StoreUnavailable
+from portvakt.logs import REQUEST_ID, flush_due
 from portvakt.settings import LimitSettings
 
+from . import metrics
 from .altinn import mount_altinn
+from .altinn.deps import AltinnContext
 from .error_pages import error_index, error_page
+from .health import Drain, Health, drain_plan, replay_probe
 from .limits import BodyLimit
-from .plumbing import PORTAL_PATH, install_plumbing, to_portal
+from .plumbing import (
+    PORTAL_PATH,
+    REQUEST_ID_HEADER,
+    RouteTemplates,
+    install_plumbing,
+    request_id,
+    serve_guarded,
+    to_portal,
+)
 from .runtime import Runtime
 from .token import TokenEndpoint
 from .v1.app import create_v1
@@ -33,10 +49,13 @@ PURGE_EVERY = 60.0
 
 
 async def _refresher(rt: Runtime) -> None:
-    """Read the change feed every cache_poll_seconds; purge used grants and old changes now and then (decision S2)."""
+    """Read the change feed every cache_poll_seconds; purge used grants and old changes now and then (decision S2);
+    publish the registry's staleness (decision S9) and the log lines the throttle held back (decision S11)."""
     since_purge = 0.0
     while True:
         await asyncio.sleep(rt.settings.cache_poll_seconds)
+        metrics.STALENESS.set(rt.registry.age())
+        flush_due()
         try:
             await asyncio.to_thread(rt.registry.refresh)
             since_purge += rt.settings.cache_poll_seconds
@@ -52,27 +71,75 @@ async def _refresher(rt: Runtime) -> None:
 class FastPath:
     """The ASGI front of every process: POST /token (when this process issues tokens) goes straight to its
     endpoint (decision S4), everything else to the framework app; both behind the one body limit
-    (docs/security.md, Resource exhaustion). `runtime` is the token service's, None in a process without it."""
+    (docs/security.md, Resource exhaustion). `runtime` is the token service's, None in a process without it;
+    `health` holds the process's readiness checks and its drain (decision S10)."""
 
     def __init__(self, app: Starlette, limits: LimitSettings, token: TokenEndpoint | None = None,
-                 runtime: Runtime | None = None) -> None:
+                 runtime: Runtime | None = None, health: Health | None = None) -> None:
         self._app = app
         self.runtime = runtime
+        self.health = health or Health(Drain())
         self.portal: ASGIApp | None = None
         self._token = BodyLimit(token, limits.max_body_bytes, token.too_large) if token is not None else None
         self._framework = BodyLimit(app, limits.max_body_bytes, too_large)
+        self._templates = RouteTemplates(app)
 
     def mount_portal(self, portal: ASGIApp) -> None:
         """Serve the portal at /portal, and send people who open / there (behind the same body limit)."""
         self.portal = portal
         self._app.router.mount(PORTAL_PATH, portal)
         self._app.router.add_route("/", to_portal, methods=["GET"])
+        self._templates.reset()
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        if self._token is not None and scope["type"] == "http" and scope["path"] == "/token":
-            await self._token(scope, receive, send)
-        else:
-            await self._framework(scope, receive, send)
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(scope, receive, send)
+            else:
+                await self._framework(scope, receive, send)
+            return
+        rid = request_id(scope)
+        context = REQUEST_ID.set(rid)
+        start = time.perf_counter()
+        try:
+            if self._token is not None and scope["path"] == "/token":
+                await self._token(scope, receive, _TokenReply(send, rid).send)
+                endpoint = "/token"
+            else:
+                await serve_guarded(self._framework, scope, receive, send, rid, self._templates)
+                endpoint = self._templates(scope)
+        finally:
+            REQUEST_ID.reset(context)
+        metrics.observe_request(endpoint, scope["method"], time.perf_counter() - start)
+
+    async def _lifespan(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        """The framework's lifespan, with the drain watching it (SIGTERM hook at startup); at the end this worker
+        leaves the live metrics."""
+        try:
+            await self._framework(scope, self.health.drain.lifespan(receive), send)
+        finally:
+            metrics.process_exiting()
+
+
+class _TokenReply:
+    """The send of one /token request: adds X-Request-Id, and counts a refusal by its MP code."""
+
+    __slots__ = ("_refused", "_rid", "_send")
+
+    def __init__(self, send: Any, rid: str) -> None:
+        self._send = send
+        self._rid = rid.encode()
+        self._refused = False
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        """Pass the message on, with the header on the start and the refusal counted from the body."""
+        if message["type"] == "http.response.start":
+            self._refused = message["status"] != 200
+            message = {**message, "headers": [*message.get("headers", ()), (REQUEST_ID_HEADER, self._rid)]}
+        elif self._refused and message["type"] == "http.response.body":
+            self._refused = False
+            metrics.count_token_error(bytes(message.get("body", b"")))
+        await self._send(message)
 
 
 def _lifespan(rt: Runtime) -> Any:
@@ -97,28 +164,41 @@ def create_app(rt: Runtime, *, altinn: ASGIApp | None = None) -> FastPath:
     app = FastAPI(title="portvakt", version="0.1.0", lifespan=_lifespan(rt), docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.runtime = rt
+    rt.registry.observe(metrics.observe_lookup)
+    health = Health(_drain(rt.settings.limits), store=rt.store.last_change_seq,
+                    replay=replay_probe(rt.replay, rt.clock), registry=rt.registry)
     app.add_route("/jwk", jwk_endpoint(rt), methods=["GET"])  # type: ignore[arg-type]
     app.add_route("/.well-known/oauth-authorization-server", metadata_endpoint(rt),  # type: ignore[arg-type]
                   methods=["GET"])
     app.add_route("/errors/", error_index, methods=["GET"])
     app.add_route("/errors/{code}", error_page, methods=["GET"])
-    install_plumbing(app)
+    install_plumbing(app, health)
     app.mount("/api/v1", create_v1(rt))
     if altinn is not None:
         mount_altinn(app, altinn)
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(StoreUnavailable, store_unavailable)
-    return FastPath(app, rt.settings.limits, TokenEndpoint(rt), rt)
+    return FastPath(app, rt.settings.limits, TokenEndpoint(rt), rt, health)
+
+
+def _drain(limits: LimitSettings) -> Drain:
+    """This process's drain, with the notice period of limits (decision S10)."""
+    return Drain(drain_plan(limits)[0])
 
 
 def create_altinn_service(altinn: FastAPI, limits: LimitSettings) -> FastPath:
-    """The Altinn side as a process of its own (`serve --only altinn`, decision D6): its app with /healthz."""
-    install_plumbing(altinn)
-    return FastPath(altinn, limits)
+    """The Altinn side as a process of its own (`serve --only altinn`, decision D6): its app with /healthz,
+    /livez, /readyz (its store, draining) and /metrics."""
+    context: AltinnContext = altinn.state.altinn
+    health = Health(_drain(limits), store=context.store.last_change_seq)
+    install_plumbing(altinn, health)
+    return FastPath(altinn, limits, health=health)
 
 
 def create_front(limits: LimitSettings) -> FastPath:
-    """A process with neither API (`serve --only portal`): /healthz, and the portal once mounted."""
+    """A process with neither API (`serve --only portal`): /healthz, /livez, /readyz (draining), /metrics, and the
+    portal once mounted."""
     app = Starlette()
-    install_plumbing(app)
-    return FastPath(app, limits)
+    health = Health(_drain(limits))
+    install_plumbing(app, health)
+    return FastPath(app, limits, health=health)

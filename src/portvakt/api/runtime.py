@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portvakt.domain.ports import Clock, ReplayCache, Store
+from portvakt.oauth.certificates import CertificateAuthenticator
 from portvakt.oauth.keyring import Keyring
 from portvakt.oauth.registry_cache import RegistryCache
 from portvakt.oauth.service import TokenService
@@ -27,5 +28,7 @@ class Runtime:
     #: The one validator of this process's own tokens, for /api/v1 and an Altinn side in the same process
     #: (docs/security.md, One token, two answers).
     validator: TokenValidator
+    #: Enterprise certificates (docs/protocol.md §5): /token's, and the key registration's check of a locking x5c.
+    certificates: CertificateAuthenticator
     #: The portal's own client_ids: only their tokens may send Portvakt-Acting-For (policy.require_portal).
     portal_clients: frozenset[str] = frozenset()

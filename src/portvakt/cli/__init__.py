@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import admin, altinn, audit, keys, portal, serve, token, users
+from . import admin, altinn, audit, dev_ca, keys, portal, serve, token, users
 
 app = typer.Typer(name="portvakt", no_args_is_help=True, add_completion=False,
                   help="A self-hostable, Maskinporten-compatible authorization server.")
@@ -13,6 +13,7 @@ admin.register(app)
 audit.register(app)
 app.add_typer(keys.app, name="keys")
 token.register(app)
+app.add_typer(dev_ca.app, name="dev-ca")
 altinn.register(app)
 users.register(app)
 portal.register(app)

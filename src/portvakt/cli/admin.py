@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from portvakt.domain import usecases as uc
 from portvakt.domain.audit import Actor
 from portvakt.domain.clock import SystemClock
+from portvakt.domain.errors import Invalid
 from portvakt.domain.models import AccessState, IntegrationType, Scope, Visibility
 from portvakt.jose import parse_public_key
 
@@ -103,22 +105,39 @@ def client_add(
     org: Annotated[str, typer.Option(help="the client's orgno")],
     name: Annotated[str, typer.Option(help="client_name")],
     scope: Annotated[list[str], typer.Option(help="a scope (repeat for more)")],
-    public_key: Annotated[Path, typer.Option(help="PEM public key, certificate or JWK file", exists=True,
-                                             dir_okay=False)],
+    public_key: Annotated[Path | None, typer.Option(
+        help="PEM public key, certificate or JWK file (a JWK needs \"use\": \"sig\"); without it the client has "
+             "no key: a maskinporten client then signs with its organisation's enterprise certificate",
+        exists=True, dir_okay=False)] = None,
     integration_type: Annotated[IntegrationType, typer.Option()] = IntegrationType.MASKINPORTEN,
     description: str = "",
     access_token_lifetime: Annotated[int | None, typer.Option(help="seconds")] = None,
 ) -> None:
-    """Create a client with one registered public key; prints the client as JSON."""
+    """Create a client, with one registered public key or none (docs/protocol.md §3.2, §3.3); prints it as JSON."""
     now = SystemClock().now()
     with readable_errors():
-        key = parse_public_key(public_key.read_bytes())
+        key = parse_public_key(public_key.read_bytes()) if public_key is not None else None
+        if key is not None and "x5c" in key.jwk and integration_type is IntegrationType.MASKINPORTEN:
+            _check_certificate(key.jwk, org, now)
         with open_store().begin() as uow:
             client = uc.new_client(uow, client_name=name, client_orgno=org, integration_type=integration_type,
                                    scopes=scope, actor=OPERATOR, now=now, description=description,
                                    access_token_lifetime=access_token_lifetime)
-            client = uc.replace_client_keys(uow, client.client_id, [(key.kid, key.jwk)], OPERATOR, now)
+            if key is not None:
+                client = uc.replace_client_keys(uow, client.client_id, [(key.kid, key.jwk)], OPERATOR, now)
     print_json(client)
+
+
+def _check_certificate(jwk: dict[str, object], orgno: str, now: datetime) -> None:
+    """docs/protocol.md §5.2 rule 6: a certificate locks the client, so it must be one of `orgno` from the trust
+    folder (the same check as /api/v1's)."""
+    from portvakt.oauth.certificates import CertificateNotAccepted
+    from portvakt.wiring.assembly import certificate_authenticator
+
+    try:
+        certificate_authenticator(settings(), SystemClock()).registrable(jwk, orgno, now)
+    except CertificateNotAccepted as exc:
+        raise Invalid(f"--public-key: {exc}", field="public_key") from None
 
 
 def register(app: typer.Typer) -> None:

@@ -70,7 +70,8 @@ def delegation_add(consumer: Org, supplier: Org,
 @delegation_app.command("revoke")
 def delegation_revoke(delegation_id: str,
                       consumer: Annotated[str, typer.Option(help="the consumer that made the delegation")]) -> None:
-    """Revoke a delegation (kept as history); new tokens are refused at once."""
+    """Revoke a delegation (kept as history); new tokens are refused within about a quarter of a second on every
+    node (the change feed's poll, PORTVAKT_CACHE_POLL_SECONDS)."""
     with readable_errors():
         require_orgno(consumer, "--consumer")
         with open_store().begin() as uow:

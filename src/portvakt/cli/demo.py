@@ -1,4 +1,7 @@
-"""`portvakt serve --demo`: a realistic demo registry and a ready command for a newcomer's first token."""
+"""`portvakt serve --demo`: a realistic demo registry and ready commands for a newcomer's first tokens.
+
+Unless PORTVAKT_CERTIFICATES__TRUST_DIR is set, the demo trusts its own dev CA in `<data_dir>/dev-ca` and issues
+the vendor an enterprise certificate there, for a client with no registered key (docs/protocol.md §5)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from portvakt.settings import Settings
 from portvakt.wiring import altinn_issuer
 
 from .common import err
+from .dev_ca import CaLayout, DevCaError, init_ca, issue, open_ca
 from .keys import write_key_pair
 
 PROVIDER = ("974760673", "Brønnøysundregistrene")
@@ -38,6 +42,7 @@ SCHEME_TITLE = {"nb": "Reelle rettighetshavere", "nn": "Reelle rettshavarar", "e
 SCHEME_DESCRIPTION = {"nb": "Gir systemleverandøren tilgang til å rapportere reelle rettighetshavere for dere.",
                       "en": "Lets the system vendor report beneficial owners on your behalf."}
 DEMO = Actor.operator("demo")
+CERT_CLIENT_NAME = "Turboskatt (virksomhetssertifikat)"
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,28 @@ class DemoClient:
     client_id: str
     kid: str
     key_file: Path
+
+
+@dataclass(frozen=True)
+class DemoCertificate:
+    """The keyless client and the vendor's enterprise certificate that the printed `--cert` command uses."""
+
+    client_id: str
+    pkcs12: Path
+    password_file: Path
+
+
+def dev_ca_folder(data_dir: Path) -> Path:
+    """Where the demo keeps its dev CA."""
+    return data_dir / "dev-ca"
+
+
+def demo_trust_dir(data_dir: Path) -> Path:
+    """Make the demo's dev CA once (reused on restart) and return its trust folder, as an absolute path."""
+    layout = CaLayout(dev_ca_folder(data_dir))
+    if not layout.exists():
+        init_ca(layout.root, SystemClock().now())
+    return layout.trust.resolve()
 
 
 def _scopes(uow: UnitOfWork, delegation_source: str, now: datetime) -> None:
@@ -122,12 +149,56 @@ def seed_demo(store: Store, settings: Settings) -> DemoClient:
         raise SystemExit(f"the database has demo data but {marker} is missing; remove {settings.data_dir}")
     else:
         demo = _seed(store, settings, folder)
+    certificate = seed_demo_certificate(store, settings)
     people = seed_demo_people(store, Argon2PasswordHasher(), SystemClock().now())
-    _announce(demo, settings, people)
+    _announce(demo, settings, people, certificate)
     return demo
 
 
-def _announce(demo: DemoClient, settings: Settings, people: list[tuple[str, str]]) -> None:
+def _trusts_dev_ca(settings: Settings) -> bool:
+    """True if the server's trust folder is the demo's dev CA (serve --demo sets it unless told otherwise)."""
+    trust = settings.certificates.trust_dir
+    return trust is not None and Path(trust).resolve() == CaLayout(dev_ca_folder(settings.data_dir)).trust.resolve()
+
+
+def seed_demo_certificate(store: Store, settings: Settings) -> DemoCertificate | None:
+    """Issue the vendor's enterprise certificate into `<data_dir>/dev-ca/certs/` and add a keyless maskinporten
+    client for it, each once (idempotent); None when the server trusts another folder than the demo's dev CA."""
+    if not _trusts_dev_ca(settings):
+        return None
+    marker = Path(settings.data_dir) / "demo" / "demo.json"
+    data = json.loads(marker.read_text())
+    now = SystemClock().now()
+    try:
+        layout = open_ca(dev_ca_folder(settings.data_dir))
+        pkcs12, password_file = _vendor_certificate(layout, now)
+    except DevCaError as exc:
+        err.print(f"[yellow]warning:[/yellow] no demo enterprise certificate: {exc}")
+        return None
+    client_id = data.get("certificate_client_id")
+    if client_id is None:
+        with store.begin() as uow:
+            client = uc.new_client(uow, client_name=CERT_CLIENT_NAME, client_orgno=VENDOR[0],
+                                   integration_type=IntegrationType.MASKINPORTEN, scopes=[OPEN_SCOPE], actor=DEMO,
+                                   now=now, description="Demo system that signs with the vendor's enterprise "
+                                                        "certificate (no registered key)")
+        client_id = client.client_id
+        marker.write_text(json.dumps({**data, "certificate_client_id": client_id}))
+    return DemoCertificate(str(client_id), pkcs12, password_file)
+
+
+def _vendor_certificate(layout: CaLayout, now: datetime) -> tuple[Path, Path]:
+    """The vendor's PKCS#12 and its password file in the CA's certs/ folder, issued when either is missing."""
+    certs = layout.root / "certs"
+    pkcs12, password_file = certs / f"{VENDOR[0]}.p12", certs / f"{VENDOR[0]}.p12.password"
+    if not (pkcs12.is_file() and password_file.is_file()):
+        issued = issue(layout, certs, orgno=VENDOR[0], organisation=VENDOR[1], now=now)
+        pkcs12, password_file = issued.pkcs12, issued.password_file
+    return pkcs12, password_file
+
+
+def _announce(demo: DemoClient, settings: Settings, people: list[tuple[str, str]],
+              certificate: DemoCertificate | None = None) -> None:
     exe = os.path.relpath(sys.argv[0]) if sys.argv and sys.argv[0].endswith("portvakt") else "portvakt"
     key = os.path.relpath(demo.key_file.resolve())
     cmd = [exe, "token", "--issuer", settings.resolved_issuer(), "--client-id", demo.client_id,
@@ -140,6 +211,14 @@ def _announce(demo: DemoClient, settings: Settings, people: list[tuple[str, str]
     err.print(f"\nand one on behalf of the customer {CONSUMER[1]} (consumer_org, via the delegation):\n")
     err.print("  " + shlex.join([*cmd, DELEGATED_SCOPE, "--consumer-org", CONSUMER[0]]), soft_wrap=True,
               highlight=False)
+    if certificate is not None:
+        err.print(f"\nand one with the vendor's enterprise certificate (an x5c grant from the dev CA in "
+                  f"{os.path.relpath(dev_ca_folder(Path(settings.data_dir)).resolve())}; the client "
+                  f"'{CERT_CLIENT_NAME}' has no registered key):\n")
+        cert_cmd = [exe, "token", "--issuer", settings.resolved_issuer(), "--client-id", certificate.client_id,
+                    "--cert", os.path.relpath(certificate.pkcs12.resolve()), "--password-file",
+                    os.path.relpath(certificate.password_file.resolve()), "--scope", OPEN_SCOPE]
+        err.print("  " + shlex.join(cert_cmd), soft_wrap=True, highlight=False)
     if "portal" in settings.roles:
         err.print(f"\nThe portal is at {settings.resolved_issuer()}portal/ ; log in as one of "
                   f"(SMS messages show at {settings.resolved_issuer()}portal/dev/sms):\n")

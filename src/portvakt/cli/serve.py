@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import tempfile
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,6 +17,7 @@ import uvicorn
 from portvakt.settings import ALL_ROLES, Settings
 
 from .common import err, fail, settings
+from .dev_ca import TRUST_DIR_ENV
 
 
 class Role(StrEnum):
@@ -42,6 +47,10 @@ def serve(
     if demo:
         os.environ["PORTVAKT_DEMO"] = "true"
         os.environ.setdefault("PORTVAKT_TOKEN__STRICT", "true")  # decision T13; PORTVAKT_TOKEN__STRICT=false wins
+        if not os.environ.get(TRUST_DIR_ENV):  # trust the demo's own dev CA, made once in <data_dir>/dev-ca
+            from .demo import demo_trust_dir
+
+            os.environ[TRUST_DIR_ENV] = str(demo_trust_dir(settings().data_dir))
     if only:
         os.environ["PORTVAKT_ROLES"] = json.dumps(sorted({r.value for r in only}))
     if altinn_url:
@@ -60,14 +69,49 @@ def serve(
     else:  # the portal alone keeps no database; it calls the APIs over HTTP
         where = f"API {s.portal.api_url or s.resolved_issuer()}"
     if workers > 1 and "portal" in s.roles:
-        err.print("[yellow]warning:[/yellow] the portal keeps its sessions in process memory, so with several "
-                  "workers a person's requests may land on a worker that does not know their session; serve the "
-                  "portal as its own one-worker process (--only portal) or behind sticky sessions")
-    err.print(f"portvakt ({', '.join(s.roles)}) listening on http://{host}:{port}/ (issuer {s.resolved_issuer()}), "
-              f"{workers} worker(s), {where}")
-    uvicorn.run("portvakt.wiring:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log, log_level=s.log_level.lower(), server_header=False,
-                proxy_headers=False)
+        _tell(s, "the portal keeps its sessions in process memory, so with several "
+                 "workers a person's requests may land on a worker that does not know their session; serve the "
+                 "portal as its own one-worker process (--only portal) or behind sticky sessions", warning=True)
+    _tell(s, f"portvakt ({', '.join(s.roles)}) listening on http://{host}:{port}/ (issuer {s.resolved_issuer()}), "
+             f"{workers} worker(s), {where}")
+    from portvakt.api.health import drain_plan
+    from portvakt.logs import uvicorn_log_config
+
+    with _metrics_dir(workers):
+        uvicorn.run("portvakt.wiring:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    access_log=access_log, log_level=s.log_level.lower(), server_header=False,
+                    proxy_headers=False, timeout_graceful_shutdown=drain_plan(s.limits)[1],
+                    log_config=uvicorn_log_config(s.log_level, s.log_format))
+
+
+def _tell(s: Settings, text: str, *, warning: bool = False) -> None:
+    """A line for the operator on stderr: Rich text, or with PORTVAKT_LOG_FORMAT=json a JSON log line like every
+    other (decision S11)."""
+    if s.log_format != "json":
+        err.print(f"[yellow]warning:[/yellow] {text}" if warning else text)
+        return
+    from portvakt.logs import configure_logging
+
+    if not any(getattr(h, "_portvakt", False) for h in logging.getLogger().handlers):
+        configure_logging(s.log_level, "json")
+    logging.getLogger("portvakt.serve").log(logging.WARNING if warning else logging.INFO, "%s", text)
+
+
+@contextlib.contextmanager
+def _metrics_dir(workers: int) -> Iterator[None]:
+    """With several workers, a fresh PROMETHEUS_MULTIPROC_DIR that they all write their metrics to (decision S10),
+    removed when the server stops."""
+    if workers < 2:
+        yield
+        return
+    from portvakt.api.metrics import MULTIPROC_ENV
+
+    with tempfile.TemporaryDirectory(prefix="portvakt-metrics-") as folder:
+        os.environ[MULTIPROC_ENV] = folder
+        try:
+            yield
+        finally:
+            os.environ.pop(MULTIPROC_ENV, None)
 
 
 def _prepare(s: Settings, demo: bool) -> None:

@@ -1,4 +1,7 @@
-"""`portvakt token`: the vendor side, one grant in, the token response printed as JSON."""
+"""`portvakt token`: the vendor side, one grant in, the token response printed as JSON.
+
+The grant names a registered key (`--key`, with `--kid`), or carries an enterprise certificate's chain as x5c
+(`--cert FILE.p12`, or `--key KEY.pem --chain CHAIN.pem`; docs/protocol.md §5)."""
 
 from __future__ import annotations
 
@@ -10,11 +13,20 @@ from typing import Annotated
 import httpx
 import typer
 
-from portvakt.client import GrantSigner, TokenError, fetch_token, key_file_kind, load_private_key
+from portvakt.client import (
+    GrantSigner,
+    TokenError,
+    fetch_token,
+    key_file_kind,
+    load_certificate,
+    load_chain,
+    load_private_key,
+)
 from portvakt.client.grants import discover
+from portvakt.client.keys import check_chain_key
 from portvakt.jose import JoseError, PrivateKeyHandle
 
-from .common import err
+from .common import err, fail
 
 #: Where the key's password comes from when there is no --password-file (never from argv).
 PASSWORD_ENV = "PORTVAKT_KEY_PASSWORD"  # noqa: S105 (the variable's name)
@@ -39,11 +51,16 @@ def _password(key: Path, password_file: Path | None) -> bytes:
     return prompted.encode("utf-8")
 
 
-def _open_key(key: Path, kid: str | None, password_file: Path | None) -> tuple[PrivateKeyHandle, str]:
-    """Load the key (asking for a password only when it is encrypted) and decide the kid."""
+def _load_key(key: Path, password_file: Path | None) -> tuple[PrivateKeyHandle, str]:
+    """Load the key, asking for a password only when it is encrypted; with its file kind."""
     kind = key_file_kind(key)
     password = None if kind == "pem" else _password(key, password_file)
-    handle = load_private_key(key, password)
+    return load_private_key(key, password), kind
+
+
+def _open_key(key: Path, kid: str | None, password_file: Path | None) -> tuple[PrivateKeyHandle, str]:
+    """Load the key and decide the kid."""
+    handle, kind = _load_key(key, password_file)
     if kid is not None:
         return handle, kid
     if kind != "pkcs12":
@@ -51,14 +68,48 @@ def _open_key(key: Path, kid: str | None, password_file: Path | None) -> tuple[P
     return handle, handle.kid
 
 
+def _open_pkcs12_certificate(cert: Path, password_file: Path | None) -> tuple[PrivateKeyHandle, list[str]]:
+    """The key and x5c chain (RFC 7517 §4.7) of an enterprise certificate's PKCS#12."""
+    if key_file_kind(cert) != "pkcs12":
+        raise JoseError(f"--cert takes a PKCS#12 file (.p12/.pfx); {cert.name} is not one "
+                        "(for PEM files use --key KEY.pem --chain CHAIN.pem)")
+    return load_certificate(cert, _password(cert, password_file))
+
+
+def _open_pem_certificate(key: Path, chain: Path, password_file: Path | None) -> tuple[PrivateKeyHandle, list[str]]:
+    """A private key and the PEM chain (leaf first) of its certificate, as x5c (RFC 7517 §4.7)."""
+    x5c = load_chain(chain)
+    handle, _ = _load_key(key, password_file)
+    check_chain_key(handle, x5c)
+    return handle, x5c
+
+
+def _check_options(key: Path | None, cert: Path | None, chain: Path | None, kid: str | None) -> None:
+    """Exit 2 on a combination that names two keys, or mixes a kid with a certificate chain."""
+    if cert is not None and key is not None:
+        fail("--cert and --key are two ways to give the key; use one (--cert FILE.p12, or --key with --chain)")
+    if chain is not None and key is None:
+        fail("--chain goes with --key (the chain's private key); a PKCS#12 given with --cert holds its own chain")
+    if kid is not None and (cert is not None or chain is not None):
+        fail("--kid names a registered key; a certificate grant (--cert, or --key with --chain) sends its "
+             "x5c chain and no kid")
+
+
 def token(
     issuer: Annotated[str, typer.Option(help="the authorization server's issuer URL")],
     client_id: Annotated[str, typer.Option(help="your client_id")],
-    key: Annotated[Path, typer.Option(help="your private key: PEM, or PKCS#12 (.p12/.pfx)", exists=True,
-                                      dir_okay=False)],
     scope: Annotated[str, typer.Option(help="space-separated scopes")],
+    key: Annotated[Path | None, typer.Option(
+        help="your private key: PEM, or PKCS#12 (.p12/.pfx); with --chain, the enterprise certificate's key",
+        exists=True, dir_okay=False)] = None,
     kid: Annotated[str | None, typer.Option(
         help="the kid of the registered public key; default for a PKCS#12: its RFC 7638 thumbprint")] = None,
+    cert: Annotated[Path | None, typer.Option(
+        help="your enterprise certificate as PKCS#12 (.p12/.pfx): sign an x5c grant, no kid",
+        exists=True, dir_okay=False)] = None,
+    chain: Annotated[Path | None, typer.Option(
+        help="with --key: the certificate chain PEM (leaf first) to send as x5c", exists=True,
+        dir_okay=False)] = None,
     password_file: Annotated[Path | None, typer.Option(
         help=f"file whose first line is the key's password; else ${PASSWORD_ENV}, else a prompt",
         exists=True, dir_okay=False)] = None,
@@ -66,15 +117,26 @@ def token(
     resource: Annotated[list[str] | None, typer.Option(help="audience of the token (repeatable)")] = None,
 ) -> None:
     """Get an access token with a JWT grant; prints the token response as JSON."""
+    _check_options(key, cert, chain, kid)
+    key_id: str | None = None
+    x5c: list[str] | None = None
     try:
-        handle, key_id = _open_key(key, kid, password_file)
+        if cert is not None:
+            handle, x5c = _open_pkcs12_certificate(cert, password_file)
+        elif key is not None and chain is not None:
+            handle, x5c = _open_pem_certificate(key, chain, password_file)
+        elif key is not None:
+            handle, key_id = _open_key(key, kid, password_file)
+        else:
+            fail("give --key (your registered key) or --cert (your enterprise certificate, a PKCS#12)")
     except JoseError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(KEY_ERROR) from None
     try:
         with httpx.Client(timeout=10) as http:
             meta = discover(issuer, http)
-            signer = GrantSigner(client_id=client_id, key=handle, kid=key_id, audience=str(meta["issuer"]))
+            signer = GrantSigner(client_id=client_id, key=handle, kid=key_id, audience=str(meta["issuer"]),
+                                 x5c=x5c)
             res: str | list[str] | None = resource[0] if resource and len(resource) == 1 else resource
             body = fetch_token(signer, scope, token_endpoint=str(meta["token_endpoint"]),
                                consumer_org=consumer_org, resource=res, client=http)

@@ -2,7 +2,7 @@
 
 from .auth import MaskinportenAuth
 from .grants import GrantSigner, TokenError, fetch_token
-from .keys import KeyFileKind, key_file_kind, load_private_key
+from .keys import KeyFileKind, key_file_kind, load_certificate, load_chain, load_private_key
 
 __all__ = [
     "GrantSigner",
@@ -11,5 +11,7 @@ __all__ = [
     "TokenError",
     "fetch_token",
     "key_file_kind",
+    "load_certificate",
+    "load_chain",
     "load_private_key",
 ]

@@ -1,10 +1,15 @@
-"""Sign JWT grants (docs/protocol.md §1.2-§1.3) and exchange them at the token endpoint (docs/protocol.md §1.1)."""
+"""Sign JWT grants (docs/protocol.md §1.2-§1.3) and exchange them at the token endpoint (docs/protocol.md §1.1).
+
+A grant names a registered key by `kid`, or carries an enterprise certificate's chain as `x5c` (docs/protocol.md §5).
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +17,7 @@ import httpx
 from portvakt.jose import PrivateKeyHandle, Signer
 from portvakt.wire.protocol import JWT_BEARER
 
-from .keys import load_private_key
+from .keys import check_chain_key, load_certificate, load_private_key
 
 __all__ = ["JWT_BEARER", "GrantSigner", "TokenError", "discover", "fetch_token", "load_private_key"]
 
@@ -28,14 +33,36 @@ class TokenError(Exception):
 
 @dataclass(frozen=True)
 class GrantSigner:
-    """Makes single-use grants for one client and key."""
+    """Makes single-use grants for one client and key: with `kid` (a registered key), or with `x5c` (an
+    enterprise certificate chain, leaf first; then no kid is sent, docs/protocol.md §1.2)."""
 
     client_id: str
     key: PrivateKeyHandle
-    kid: str
-    audience: str
+    kid: str | None = None
+    audience: str = ""
     alg: str = "RS256"
     lifetime: int = 120
+    x5c: Sequence[str] | None = None
+    _signer: Signer = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.audience:
+            raise ValueError("GrantSigner needs the audience: the authorization server's issuer URL")
+        if (self.kid is None) == (self.x5c is None):
+            raise ValueError("GrantSigner needs exactly one of kid (a registered key) and x5c (a certificate chain)")
+        if self.x5c is not None:
+            check_chain_key(self.key, self.x5c)
+        signer = Signer(self.key, alg=self.alg, kid=self.kid, x5c=self.x5c)  # made once; a bad kid fails here
+        object.__setattr__(self, "_signer", signer)
+        if signer.x5c is not None:
+            object.__setattr__(self, "x5c", signer.x5c)
+
+    @classmethod
+    def from_pkcs12(cls, path: str | Path, password: bytes | str, *, client_id: str, audience: str,
+                    alg: str = "RS256", lifetime: int = 120) -> GrantSigner:
+        """A signer of x5c grants with the key and certificate chain of an enterprise certificate's PKCS#12."""
+        key, x5c = load_certificate(path, password)
+        return cls(client_id=client_id, key=key, audience=audience, alg=alg, lifetime=lifetime, x5c=x5c)
 
     def grant(self, scope: str, *, consumer_org: str | None = None, resource: str | list[str] | None = None,
               now: int | None = None) -> str:
@@ -47,7 +74,7 @@ class GrantSigner:
             claims["consumer_org"] = consumer_org
         if resource is not None:
             claims["resource"] = resource
-        return Signer(self.key, alg=self.alg, kid=self.kid).sign(claims)
+        return self._signer.sign(claims)
 
 
 def discover(issuer: str, client: httpx.Client) -> dict[str, Any]:

@@ -1,11 +1,24 @@
-"""The vendor's private key from a file: PEM (PKCS#8/PKCS#1, optionally encrypted) or PKCS#12 (.p12/.pfx)."""
+"""The vendor's private key from a file: PEM (PKCS#8/PKCS#1, optionally encrypted) or PKCS#12 (.p12/.pfx);
+and an enterprise certificate's chain, for x5c grants (docs/protocol.md §5)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from portvakt.jose import KeyFormatError, PrivateKeyHandle, is_pkcs12, load_pkcs12
+from portvakt.jose import (
+    KeyFormatError,
+    PrivateKeyHandle,
+    is_pkcs12,
+    load_pkcs12,
+    load_pkcs12_chain,
+    parse_public_key,
+    x5c_of_pem,
+)
 
 KeyFileKind = Literal["pkcs12", "encrypted-pem", "pem"]
 PKCS12_SUFFIXES = (".p12", ".pfx")
@@ -45,3 +58,36 @@ def load_private_key(path: str | Path, password: bytes | str | None = None) -> P
             raise KeyFormatError("the PKCS#12 file needs its password")
         return load_pkcs12(data, secret)
     return PrivateKeyHandle.from_pem(data, secret)
+
+
+def load_certificate(path: str | Path, password: bytes | str) -> tuple[PrivateKeyHandle, list[str]]:
+    """The key and x5c chain (leaf first, RFC 7517 §4.7) of an enterprise certificate's PKCS#12 (RFC 7292)."""
+    file, data = _read(path)
+    secret = password.encode("utf-8") if isinstance(password, str) else password
+    if not is_pkcs12(data):
+        raise KeyFormatError(f"{file.name} is not a PKCS#12 (.p12/.pfx) file")
+    return load_pkcs12_chain(data, secret)
+
+
+def load_chain(path: str | Path) -> list[str]:
+    """A PEM file of certificates (leaf first) as an x5c chain (RFC 7517 §4.7)."""
+    file, data = _read(path)
+    x5c = x5c_of_pem(data)
+    if not x5c:
+        raise KeyFormatError(f"{file.name} holds no PEM certificate")
+    return x5c
+
+
+def check_chain_key(key: PrivateKeyHandle, x5c: Sequence[str]) -> None:
+    """KeyFormatError unless x5c is a non-empty list of base64 DER certificates whose first holds the public half of
+    `key` (RFC 7517 §4.7: the key's certificate comes first), so a mismatch fails here and not at the server."""
+    if isinstance(x5c, str | bytes) or not x5c or not all(isinstance(entry, str) and entry for entry in x5c):
+        raise KeyFormatError("x5c must be a non-empty list of base64 DER certificates (RFC 7517 §4.7)")
+    try:
+        der = base64.b64decode(x5c[0], validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFormatError("x5c[0] is not base64 in the standard alphabet (RFC 7517 §4.7)") from None
+    body = "\n".join(textwrap.wrap(base64.b64encode(der).decode("ascii"), 64))
+    leaf = parse_public_key(f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+    if leaf.kid != key.kid:
+        raise KeyFormatError("the private key does not belong to the chain's first certificate")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -186,8 +186,9 @@ def list_visible_clients(uow: UnitOfWork, caller: Caller, *, client_orgno: str |
 
 def replace_client_keys(uow: UnitOfWork, client_id: str, jwks: Sequence[tuple[str, dict[str, object]]],
                         actor: Actor, now: datetime) -> Client:
-    """docs/protocol.md §3.3: replace the whole set (≤ 5 keys, unique kids); each key expires a year after posting;
-    a key posted again keeps its `created` and is renewed."""
+    """docs/protocol.md §3.3: replace the whole set (≤ 5 keys, unique kids, each with "use": "sig", no certificate on
+    an altinn_virksys system, no kid of another client); each key expires a year after posting; a key posted again
+    keeps its `created` and is renewed."""
     client = uow.get_client(client_id)
     if client is None:
         raise NotFound(f"no client {client_id}")
@@ -197,6 +198,10 @@ def replace_client_keys(uow: UnitOfWork, client_id: str, jwks: Sequence[tuple[st
     kids = [kid for kid, _ in jwks]
     if len(set(kids)) != len(kids):
         raise Invalid("each key needs its own kid", field="keys")
+    for index, (_, jwk) in enumerate(jwks):
+        _check_use(index, jwk)
+        _check_no_certificate(client, index, jwk)
+    _check_kids_free(uow, client, kids)
     expires = now + timedelta(seconds=KEY_LIFETIME_SECONDS)
     keys = tuple(ClientKey(kid, dict(jwk), _first_posted(client, kid, jwk, now), expires) for kid, jwk in jwks)
     updated = replace(client, keys=keys, last_updated=now)
@@ -204,6 +209,44 @@ def replace_client_keys(uow: UnitOfWork, client_id: str, jwks: Sequence[tuple[st
     record(uow, actor=actor, action="client.keys.replace", kind=CLIENT_KIND, key=client_id,
            orgs=(client.client_orgno, client.supplier_orgno or ""), before=client, after=updated, now=now)
     return updated
+
+
+def _check_use(index: int, jwk: Mapping[str, object]) -> None:
+    """docs/protocol.md §3.3: every key registered from now on says `"use": "sig"`, as Maskinporten requires (keys
+    stored before the rule keep working at /token, decision A17)."""
+    where = f"keys[{index}]"
+    use = jwk.get("use")
+    if use is None:
+        raise Invalid(f'{where}: a key needs "use": "sig" (Maskinporten requires it); add "use": "sig" to the JWK, '
+                      "or send the key as PEM, which gets it", field=where)
+    if use != "sig":
+        raise Invalid(f'{where}: a key\'s "use" must be "sig" (RFC 7517 §4.2)', field=where)
+
+
+def _check_no_certificate(client: Client, index: int, jwk: Mapping[str, object]) -> None:
+    """docs/protocol.md §3.2, §3.3: an altinn_virksys system signs with its own key, never with a certificate."""
+    if client.integration_type is IntegrationType.ALTINN_VIRKSYS and "x5c" in jwk:
+        where = f"keys[{index}]"
+        raise Invalid(f"{where}: an altinn_virksys system has its own key; register its public key, not a "
+                      "certificate (docs/protocol.md §3.2)", field=where)
+
+
+def kids_in_use(kids: Sequence[str], *, one_of: bool = False) -> str:
+    """The refusal of kids another client holds (`one_of`: some of them, unknown which): it names the kids, never
+    that client (decision A17)."""
+    named = ", ".join(f'"{kid}"' for kid in kids)
+    several = f"one of the kids {named} is" if one_of else f"kids {named} are"
+    subject = f"kid {named} is" if len(kids) == 1 else several
+    return (f"{subject} already registered on another client; a kid names one key across all clients "
+            "(docs/protocol.md §3.3), so give the key another kid")
+
+
+def _check_kids_free(uow: UnitOfWork, client: Client, kids: Sequence[str]) -> None:
+    """docs/protocol.md §3.3: a kid is unique across all clients; one this client holds already is renewed."""
+    holders = uow.get_key_holders(kids)
+    for index, kid in enumerate(kids):
+        if holders.get(kid, client.client_id) != client.client_id:
+            raise Conflict(f"keys[{index}]: {kids_in_use([kid])}", field=f"keys[{index}]")
 
 
 def _first_posted(client: Client, kid: str, jwk: dict[str, object], now: datetime) -> datetime:

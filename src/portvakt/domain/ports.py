@@ -3,7 +3,7 @@ sum, the store, the token path's narrow read port, the replay cache and the cloc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -79,6 +79,10 @@ class ClientRepository(ClientReads, Protocol):
         after_client_id: str | None = None,
         limit: int = 100,
     ) -> Sequence[Client]: ...
+    def get_key_holders(self, kids: Sequence[str]) -> Mapping[str, str]:
+        """kid -> client_id of the client, active or not, holding a key with that kid, for those of `kids` that are
+        registered (docs/protocol.md §3.3: a kid names one key across all clients)."""
+        ...
 
 
 class ScopeReads(Protocol):

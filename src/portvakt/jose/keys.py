@@ -26,6 +26,8 @@ MAX_BITS = 8192
 #: The only RSA public exponent accepted (F4, "AQAB"): what key generators make; a big e makes verifying slow.
 PUBLIC_EXPONENT = 65537
 
+_MAX_X5C = 5
+_MAX_X5C_ENTRY = 22_000  # base64 of a 16 KiB DER certificate
 _KID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _PEM_LABEL = re.compile(r"-----BEGIN ([^-\r\n]{1,64})-----")
 _PUBLIC_LABELS = (["PUBLIC KEY"], ["RSA PUBLIC KEY"])
@@ -163,7 +165,8 @@ def _check_exponent(e: int) -> None:
 
 
 def _jwk_extras(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """Keep alg/use if given; alg must be RS256/384/512, use "sig" (RFC 7517 §4.2-4.4)."""
+    """Keep alg/use/x5c if given; alg must be RS256/384/512, use "sig", x5c an array of strings (RFC 7517
+    §4.2-4.4, §4.7; the certificate itself is checked where it locks a client, docs/protocol.md §5.2 rule 6)."""
     extras: dict[str, Any] = {}
     alg, use, key_ops = obj.get("alg"), obj.get("use"), obj.get("key_ops")
     if alg is not None:
@@ -176,6 +179,13 @@ def _jwk_extras(obj: Mapping[str, Any]) -> dict[str, Any]:
         extras["use"] = use
     if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
         raise KeyFormatError('a key\'s "key_ops" must include "verify" (RFC 7517 §4.3)')
+    x5c = obj.get("x5c")
+    if x5c is not None:
+        if not isinstance(x5c, list) or not 0 < len(x5c) <= _MAX_X5C or not all(
+                isinstance(c, str) and 0 < len(c) <= _MAX_X5C_ENTRY for c in x5c):
+            raise KeyFormatError(f'a key\'s "x5c" must be an array of 1 to {_MAX_X5C} base64 DER certificates '
+                                 "(RFC 7517 §4.7)")
+        extras["x5c"] = list(x5c)
     return extras
 
 
@@ -193,9 +203,10 @@ def _from_jwk(obj: Mapping[str, Any], kid: str | None) -> PublicKey:
 
 
 def _from_pem(text: str, kid: str | None) -> PublicKey:
-    """Build a PublicKey from one PEM public key or one certificate (RFC 7468 §5, §13)."""
+    """Build a PublicKey from one PEM public key or one certificate (RFC 7468 §5, §13); PEM has no place for `use`,
+    and every registered key is a signature key, so the JWK gets `"use": "sig"` (docs/protocol.md §3.3)."""
     labels = _PEM_LABEL.findall(text)
-    extras: dict[str, Any] = {}
+    extras: dict[str, Any] = {"use": "sig"}
     key: object
     try:
         if labels == ["CERTIFICATE"]:

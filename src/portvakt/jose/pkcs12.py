@@ -5,7 +5,10 @@ Nothing here touches the disk or a log: the file and its password live only in t
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -14,7 +17,13 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupported
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, generate_private_key
 from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.serialization import PrivateFormat, pkcs12
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    KeySerializationEncryption,
+    PrivateFormat,
+    PublicFormat,
+    pkcs12,
+)
 from cryptography.x509.oid import NameOID
 
 from .errors import JoseError, KeyFormatError
@@ -72,16 +81,21 @@ def make_pkcs12(common_name: str, *, organisation: str | None = None, orgno: str
     not_after = clock_now + timedelta(days=valid_days)
     cert = _self_signed(key, name, clock_now, not_after)
     password = make_password()
-    encryption = (
+    data = pkcs12.serialize_key_and_certificates(handle.kid.encode("ascii"), key, cert, None,
+                                                 _encryption(password.encode("ascii")))
+    return Pkcs12Bundle(data=data, password=password, public_jwk=handle.public_jwk, kid=handle.kid,
+                        not_after=not_after)
+
+
+def _encryption(password: bytes) -> KeySerializationEncryption:
+    """AES-256-CBC with PBKDF2-HMAC-SHA256 for keys and certificates, an HMAC-SHA256 MAC (RFC 7292, RFC 8018)."""
+    return (
         PrivateFormat.PKCS12.encryption_builder()
         .kdf_rounds(KDF_ROUNDS)
         .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
         .hmac_hash(SHA256())
-        .build(password.encode("ascii"))
+        .build(password)
     )
-    data = pkcs12.serialize_key_and_certificates(handle.kid.encode("ascii"), key, cert, None, encryption)
-    return Pkcs12Bundle(data=data, password=password, public_jwk=handle.public_jwk, kid=handle.kid,
-                        not_after=not_after)
 
 
 def _subject(common_name: str, organisation: str | None, orgno: str | None) -> x509.Name:
@@ -128,18 +142,74 @@ def is_pkcs12(data: bytes) -> bool:
     return body.startswith(_VERSION_3) and _PKCS7_DATA in body[4:20]
 
 
-def load_pkcs12(data: bytes, password: bytes) -> PrivateKeyHandle:
-    """The RSA private key of a PKCS#12 file (RFC 7292 §4); KeyFormatError for each failure, never the password."""
+def _open(data: bytes, password: bytes) -> pkcs12.PKCS12KeyAndCertificates:
+    """Open a PKCS#12 file (RFC 7292 §4) whose key is RSA; KeyFormatError for each failure, never the password."""
     if not isinstance(data, bytes) or not isinstance(password, bytes):
         raise KeyFormatError("a PKCS#12 file and its password must be bytes")
     if not is_pkcs12(data):
         raise KeyFormatError(_NOT_PKCS12)
     try:
-        key, _cert, _extra = pkcs12.load_key_and_certificates(data, password)
+        contents = pkcs12.load_pkcs12(data, password)
     except (ValueError, TypeError, _CryptoUnsupported):
         raise KeyFormatError(_WRONG_PASSWORD) from None
-    if key is None:
+    if contents.key is None:
         raise KeyFormatError("the PKCS#12 file holds no private key")
-    if not isinstance(key, RSAPrivateKey):
+    if not isinstance(contents.key, RSAPrivateKey):
         raise KeyFormatError("only RSA private keys are accepted")
+    return contents
+
+
+def load_pkcs12(data: bytes, password: bytes) -> PrivateKeyHandle:
+    """The RSA private key of a PKCS#12 file (RFC 7292 §4); KeyFormatError for each failure, never the password."""
+    key = _open(data, password).key
+    assert isinstance(key, RSAPrivateKey)
     return PrivateKeyHandle(key)
+
+
+def _spki(cert: x509.Certificate) -> bytes:
+    """The DER SubjectPublicKeyInfo of a certificate (RFC 5280 §4.1.2.7), to match it with a key."""
+    return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def _leaf_first(leaf: x509.Certificate, others: list[x509.Certificate]) -> list[x509.Certificate]:
+    """The leaf, then each certificate's issuer among `others` in turn, then the rest as given (RFC 7517 §4.7)."""
+    chain, rest = [leaf], list(others)
+    while (issuer := next((c for c in rest if c.subject == chain[-1].issuer and c != chain[-1]), None)) is not None:
+        chain.append(issuer)
+        rest.remove(issuer)
+    return chain + rest
+
+
+def load_pkcs12_chain(data: bytes, password: bytes) -> tuple[PrivateKeyHandle, list[str]]:
+    """The RSA key of a PKCS#12 file and its x5c: the key's certificate first, then the others (RFC 7517 §4.7)."""
+    contents = _open(data, password)
+    key = contents.key
+    assert isinstance(key, RSAPrivateKey)
+    handle = PrivateKeyHandle(key)
+    certs = [c.certificate for c in ([contents.cert] if contents.cert else []) + list(contents.additional_certs)]
+    if not certs:
+        raise KeyFormatError("the PKCS#12 file holds no certificate")
+    own = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    leaf = next((c for c in certs if _spki(c) == own), None)
+    if leaf is None:
+        raise KeyFormatError("no certificate in the PKCS#12 file holds its private key's public key")
+    chain = _leaf_first(leaf, [c for c in certs if c is not leaf])
+    return handle, [base64.b64encode(c.public_bytes(Encoding.DER)).decode("ascii") for c in chain]
+
+
+def make_pkcs12_for(key: PrivateKeyHandle, x5c: Sequence[str], password: bytes, name: str) -> bytes:
+    """A PKCS#12 of the key, its certificate x5c[0] and the chain x5c[1:], AES-256-CBC + PBKDF2-SHA256 (RFC 7292)."""
+    if not isinstance(password, bytes) or not password:
+        raise JoseError("a PKCS#12 password must be non-empty bytes")
+    if not isinstance(name, str) or not 1 <= len(name) <= _MAX_NAME or not name.isprintable():
+        raise JoseError(f"name must be 1 to {_MAX_NAME} printable characters")
+    if isinstance(x5c, str | bytes) or not x5c:
+        raise KeyFormatError("x5c must be a non-empty list of base64 DER certificates (RFC 7517 §4.7)")
+    try:
+        certs = [x509.load_der_x509_certificate(base64.b64decode(entry, validate=True)) for entry in x5c]
+    except (binascii.Error, ValueError, TypeError):
+        raise KeyFormatError("x5c must hold base64 (standard alphabet) DER certificates (RFC 7517 §4.7)") from None
+    if _spki(certs[0]) != key._key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo):
+        raise KeyFormatError("the first x5c certificate does not hold the key's public key")
+    return pkcs12.serialize_key_and_certificates(name.encode("utf-8"), key._key, certs[0], certs[1:] or None,
+                                                 _encryption(password))

@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.hashes import SHA256, SHA384, SHA512, HashAlgorithm
 from joserfc.util import urlsafe_b64encode
 
@@ -37,6 +38,13 @@ class Verifier:
         self._public = cryptography_public_key(key)
         self._key_alg = key.jwk.get("alg")
 
+    @classmethod
+    def _of_imported(cls, key: PublicKey, public: RSAPublicKey) -> Verifier:
+        """A Verifier whose cryptography key the caller already imported from `key`'s n and e and checked."""
+        verifier = cls.__new__(cls)
+        verifier.key, verifier._public, verifier._key_alg = key, public, key.jwk.get("alg")
+        return verifier
+
     def verify(self, jwt: UnverifiedJWT, algorithms: Sequence[str] = GRANT_ALGORITHMS) -> None:
         """Verify with an explicit alg allow-list; the header never picks the key type (RFC 8725 §3.1)."""
         alg = jwt.header.get("alg")
@@ -52,18 +60,30 @@ class Verifier:
 
 
 class Signer:
-    """Signs compact JWS tokens whose protected header is {"kid", "alg"} plus optional extras."""
+    """Signs compact JWS tokens whose protected header is {"kid", "alg"}, or {"alg", "x5c"}, plus optional extras."""
 
-    __slots__ = ("_alg", "_hash", "_header_segment", "_key", "kid")
+    __slots__ = ("_alg", "_hash", "_header", "_header_segment", "_key", "_reserved", "kid", "x5c")
 
-    def __init__(self, key: PrivateKeyHandle, *, alg: str = "RS256", kid: str | None = None) -> None:
+    def __init__(self, key: PrivateKeyHandle, *, alg: str = "RS256", kid: str | None = None,
+                 x5c: Sequence[str] | None = None) -> None:
         if alg not in _HASHES:
             raise UnsupportedAlgorithm("tokens can be signed with RS256, RS384 or RS512 only")
-        self.kid: str = key.kid if kid is None else check_kid(kid)
         self._alg = alg
         self._hash = _HASHES[alg]
         self._key = key._key
-        self._header_segment = urlsafe_b64encode(dumps_compact({"kid": self.kid, "alg": alg}))
+        self.x5c: tuple[str, ...] | None
+        self.kid: str | None
+        if x5c is None:
+            self.kid, self.x5c = key.kid if kid is None else check_kid(kid), None
+            self._header: dict[str, Any] = {"kid": self.kid, "alg": alg}
+            self._reserved = _RESERVED_HEADERS
+        else:
+            if kid is not None:
+                raise JoseError("a JWS header names its key by kid or carries x5c, not both")
+            self.kid, self.x5c = None, _checked_x5c(x5c)
+            self._header = {"alg": alg, "x5c": list(self.x5c)}
+            self._reserved = _RESERVED_HEADERS | {"x5c"}
+        self._header_segment = urlsafe_b64encode(dumps_compact(self._header))
 
     def sign(self, claims: Mapping[str, Any], *, header: Mapping[str, Any] | None = None) -> str:
         """Serialize the claims once and return a compact JWS (RFC 7515 §5.1, §7.1)."""
@@ -77,10 +97,18 @@ class Signer:
         return (signing_input + b"." + urlsafe_b64encode(signature)).decode("ascii")
 
     def _extended_header(self, extras: Mapping[str, Any]) -> bytes:
-        """Encode {"kid", "alg"} plus extras; extras may not override or add crit/b64 (RFC 7515 §4.1)."""
-        if _RESERVED_HEADERS.intersection(extras):
-            raise JoseError("header extras may not set alg, kid, crit or b64")
+        """Encode the header plus extras; extras may not override it or add crit/b64 (RFC 7515 §4.1)."""
+        if self._reserved.intersection(extras):
+            raise JoseError(f"header extras may not set {', '.join(sorted(self._reserved))}")
         try:
-            return urlsafe_b64encode(dumps_compact({"kid": self.kid, "alg": self._alg, **extras}))
+            return urlsafe_b64encode(dumps_compact({**self._header, **extras}))
         except (TypeError, ValueError):
             raise JoseError("the header extras are not JSON-serializable") from None
+
+
+def _checked_x5c(x5c: Sequence[str]) -> tuple[str, ...]:
+    """x5c's shape (RFC 7517 §4.7): a non-empty array of strings. Their content is the verifier's to judge, so a
+    test can still sign with a certificate that is not the key's."""
+    if isinstance(x5c, str | bytes) or not x5c or not all(isinstance(entry, str) and entry for entry in x5c):
+        raise JoseError("x5c must be a non-empty list of base64 DER certificates (RFC 7517 §4.7)")
+    return tuple(x5c)

@@ -6,8 +6,21 @@ Codes marked `portvakt` are ours, where Maskinporten documents a text but no cod
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import ClassVar
+
+_ASCII_SWAPS = str.maketrans({'"': "'", "\\": "/", "\u2026": "...", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O",
+                              "ß": "ss", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'",
+                              "§": "section "})
+
+
+def wire_description(text: str) -> str:
+    """RFC 6749 §5.2: error_description holds %x20-21 / %x23-5B / %x5D-7E only; names such as "Bærum" are spelled
+    in ASCII ("Baerum"), anything else becomes "?"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_ASCII_SWAPS))
+    kept = (c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in kept)
 
 
 class OAuthError(Exception):
@@ -19,7 +32,7 @@ class OAuthError(Exception):
     def __init__(self, code: str, description: str, *, detail: str = "") -> None:
         super().__init__(f"{code}: {description}")
         self.code = code
-        self.description = description
+        self.description = wire_description(description)
         self.detail = detail
 
 

@@ -36,8 +36,17 @@ MP110 = MPCode("MP-110", InvalidGrantError, f"{_AUTH} Invalid JWT claim aud", "W
                "/.well-known/oauth-authorization-server (a missing trailing slash is tolerated).")
 MP120 = MPCode("MP-120", InvalidGrantError, f"{_AUTH} The JWT is signed with an invalid certificate.",
                "Certificate not accepted",
-               "The grant carries an x5c certificate chain, but this server trusts no enterprise certificate "
-               "authority. Register a public key on the client and send its `kid` in the JWT header instead.")
+               "The enterprise certificate in the grant's `x5c` header was not accepted: it is expired, not yet "
+               "valid, revoked, issued by a certificate authority this server does not trust, its chain does not "
+               "verify, or it may not sign (no digitalSignature key usage). The text after the period names "
+               "which. Production and test certificates come from different authorities, so a production "
+               "certificate is refused in a test environment and the reverse (docs/protocol.md §5).")
+MP122 = MPCode("MP-122", InvalidGrantError,
+               "Invalid JWT. Invalid organization number for client. Does not match certificate orgno",
+               "Certificate of another organisation",
+               "The organisation number in the enterprise certificate (organizationIdentifier NTRNO-…, or "
+               "serialNumber) is not the client's `client_orgno`. Sign with your own organisation's certificate, "
+               "or use the client registered for the certificate's organisation.")
 MP121 = MPCode("MP-121", InvalidGrantError, f"{_AUTH} Expired key", "Expired key",
                "The key named by `kid` was registered more than a year ago. Keys expire one year after they "
                "were posted; register it again, or a new key, in the client's JWK set.")
@@ -64,6 +73,13 @@ MP128 = MPCode("MP-128", InvalidGrantError,
                "An altinn_virksys system must have its own asymmetric key. It cannot get tokens until a public "
                "key is registered on it, and it never authenticates with an enterprise certificate. The same "
                "holds when its last key has expired.", origin="portvakt")
+MP129 = MPCode("MP-129", InvalidGrantError,
+               f"{_AUTH} An altinn_virksys system never authenticates with an enterprise certificate. Sign with the "
+               "system's own registered key and send its kid", "Certificate not allowed for a system",
+               "An altinn_virksys system must have its own asymmetric key, and its grants name that key with `kid`. "
+               "The organisation's enterprise certificate is refused here, with or without a kid: it would work "
+               "for every system of the organisation at once (the universal-key problem, docs/protocol.md §3.2 "
+               "and §5).", origin="portvakt")
 MP130 = MPCode("MP-130", InvalidGrantError, "JWT is expired", "Expired grant",
                "The grant's `exp` has passed. Make a fresh grant right before each request and check that "
                "your clock is synchronised (NTP).")
@@ -110,9 +126,20 @@ MP290 = MPCode("MP-290", TemporarilyUnavailableError, "The delegation source cou
                "Delegation source unavailable",
                "portvakt could not ask the delegation source (the Altinn side) whether the consumer delegated "
                "the scope. Tokens that need a delegation are refused until it answers.", origin="portvakt")
+MP291 = MPCode("MP-291", TemporarilyUnavailableError,
+               "The certificate revocation list could not be fetched. Try again later",
+               "Revocation list unavailable",
+               "The enterprise certificate's revocation status must be confirmed before a token is issued, and the "
+               "certificate authority's revocation list (CRL) could not be fetched in time. No token was issued; "
+               "send a new grant after the Retry-After delay.", origin="portvakt")
 MP500 = MPCode("MP-500", ServerError, "Internal error", "Internal error",
                "Something unexpected went wrong on the server. Quote the trace_id to the operator.",
                origin="portvakt")
+MP504 = MPCode("MP-504", TemporarilyUnavailableError,
+               "The token service's registry is not confirmed fresh. Try again later", "Registry not fresh",
+               "This node could not confirm its cached registry (clients, keys, scopes, access) with the database "
+               "within the configured staleness bound, so a removed key or a revoked access might still look "
+               "valid here. It refuses tokens until it is in step again.", origin="portvakt")
 MP503 = MPCode("MP-503", TemporarilyUnavailableError, "The token service could not read its registry. Try again later",
                "Registry unavailable",
                "portvakt's database was busy or could not be reached in time, so the grant could not be checked "
@@ -120,5 +147,5 @@ MP503 = MPCode("MP-503", TemporarilyUnavailableError, "The token service could n
                origin="portvakt")
 
 MP_CODES: dict[str, MPCode] = {c.code: c for c in (
-    MP010, MP011, MP012, MP100, MP110, MP120, MP121, MP123, MP124, MP125, MP126, MP127, MP128,
-    MP130, MP131, MP132, MP133, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP500, MP503)}
+    MP010, MP011, MP012, MP100, MP110, MP120, MP121, MP122, MP123, MP124, MP125, MP126, MP127, MP128, MP129,
+    MP130, MP131, MP132, MP133, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP291, MP500, MP503, MP504)}

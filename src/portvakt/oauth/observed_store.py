@@ -1,7 +1,7 @@
 """A store whose own writes reach this process's caches at once (DESIGN: caches that changes are pushed into).
 
 Other processes see a change at their next poll of the change feed (cache_poll_seconds); the process that
-made it reads the feed right after the commit, so e.g. a revoked delegation or key stops tokens at once.
+made it reads the feed right after the commit, so e.g. a revoked delegation or key stops its tokens at once.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from .registry_cache import RegistryCache
 
 
 def token_grant(registry: RegistryCache, delegations: DelegationLookup, client: Client,
-                grant: JWTBearerGrant) -> TokenGrant:
+                grant: JWTBearerGrant, client_amr: str = PRIVATE_KEY_JWT) -> TokenGrant:
     """docs/protocol.md §7 steps 8 and 10: the client's scopes, then the consumer's access (or the delegation)."""
     scopes = registered_scopes(registry, client, grant.scopes)
     consumer_orgno = grant.consumer_orgno
@@ -23,7 +23,7 @@ def token_grant(registry: RegistryCache, delegations: DelegationLookup, client: 
     else:
         supplier_orgno = client.client_orgno
         source = check_delegation(registry, delegations, scopes, consumer_orgno, supplier_orgno)
-    return TokenGrant(client_id=client.client_id, client_orgno=client.client_orgno, client_amr=PRIVATE_KEY_JWT,
+    return TokenGrant(client_id=client.client_id, client_orgno=client.client_orgno, client_amr=client_amr,
                       scopes=grant.scopes, consumer_orgno=consumer_orgno, supplier_orgno=supplier_orgno,
                       delegation_source=source, audience=grant.resource, pid=grant.pid,
                       lifetime=client.access_token_lifetime, max_ages=tuple(s.at_max_age for s in scopes))

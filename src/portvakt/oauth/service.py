@@ -6,13 +6,14 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from portvakt.domain.models import JWT_BEARER, Client, IntegrationType
+from portvakt.domain.models import JWT_BEARER, PRIVATE_KEY_JWT, Client, IntegrationType
 from portvakt.domain.ports import Clock, ReplayCache
-from portvakt.jose import BadSignature, MalformedJWT, UnsupportedAlgorithm, peek
+from portvakt.jose import BadSignature, MalformedJWT, UnsupportedAlgorithm, Verifier, peek
 from portvakt.settings import TokenSettings
 
 from . import mp_codes as mp
 from .authorization_details import from_form
+from .certificates import CertificateAuthenticator, amr, check_orgno, same_certificate
 from .delegation import DelegationLookup
 from .grant import JWTBearerGrant, read_grant
 from .minter import AccessTokenMinter, IssuedToken
@@ -27,6 +28,14 @@ class TokenRequest:
     form: list[tuple[str, str]]
 
 
+def _verify(verifier: Verifier, grant: JWTBearerGrant) -> None:
+    """docs/protocol.md §1.2: the grant's signature verifies with the key or the certificate's key (MP-124)."""
+    try:
+        verifier.verify(grant.jwt)
+    except (BadSignature, UnsupportedAlgorithm) as exc:
+        raise mp.MP124(detail=str(exc)) from exc
+
+
 def _single(form: list[tuple[str, str]], name: str) -> str | None:
     """RFC 6749 §3.1: parameters must not be repeated."""
     values = [v for k, v in form if k == name]
@@ -39,8 +48,10 @@ class TokenService:
     """Runs every check of docs/protocol.md §7 and has the minter make the access token."""
 
     def __init__(self, *, registry: RegistryCache, replay: ReplayCache, minter: AccessTokenMinter,
-                 delegations: DelegationLookup, clock: Clock, rules: TokenSettings) -> None:
+                 delegations: DelegationLookup, clock: Clock, rules: TokenSettings,
+                 certificates: CertificateAuthenticator) -> None:
         self._registry = registry
+        self._certificates = certificates
         self._replay = replay
         self._minter = minter
         self._delegations = delegations
@@ -51,12 +62,13 @@ class TokenService:
     def handle_token_request(self, request: TokenRequest) -> IssuedToken:
         """docs/protocol.md §7 steps 1-12, one clock reading; raises an OAuthError with its MP code on the first
         failed check."""
+        self._registry.ensure_fresh()  # first: MP-504 past the staleness bound (docs/security.md, Stale cache)
         grant, assertion = self._read(request)
         at = self._clock.now()
         now = int(at.timestamp())
-        client = self._authenticate(grant, at)
+        client, client_amr = self._authenticate(grant, at)
         self._check_times(grant, now)
-        decided = token_grant(self._registry, self._delegations, client, grant)
+        decided = token_grant(self._registry, self._delegations, client, grant, client_amr)
         self._consume(grant, assertion, now)
         return self._minter.mint(decided, now)
 
@@ -77,32 +89,50 @@ class TokenService:
             raise mp.MP011(": the assertion is not a well-formed JWT", detail=str(exc)) from exc
         return read_grant(jwt, strict=self._rules.strict), assertion
 
-    def _authenticate(self, grant: JWTBearerGrant, now: datetime) -> Client:
-        """Steps 3-5: client (MP-100), aud (MP-110), key (MP-120..128), signature (MP-124)."""
+    def _authenticate(self, grant: JWTBearerGrant, now: datetime) -> tuple[Client, str]:
+        """Steps 3-5: client (MP-100), aud (MP-110), key or certificate (MP-120..129), signature (MP-124); returns the
+        client and its client_amr."""
         view = self._registry.client(grant.iss)
         if view is None or not view.client.active:
             raise mp.MP100(detail=f"iss={grant.iss[:80]!r}")
         if not self._audiences.intersection(grant.aud):
             raise mp.MP110()
         client = view.client
-        virksys = client.integration_type is IntegrationType.ALTINN_VIRKSYS
-        if virksys and not any(not k.is_expired(now) for k, _ in view.keys.values()):
-            raise mp.MP128(detail=f"client_id={client.client_id}")
+        if client.integration_type is IntegrationType.ALTINN_VIRKSYS:
+            if grant.x5c is not None:
+                raise mp.MP129(detail=f"client_id={client.client_id}")
+            if not any(not k.is_expired(now) for k, _ in view.keys.values()):
+                raise mp.MP128(detail=f"client_id={client.client_id}")
         if grant.kid is None:
-            if grant.x5c is not None and not view.keys:
-                raise mp.MP120(detail="no enterprise-certificate trust store is configured")
-            raise mp.MP127()
+            if grant.x5c is None or view.keys:
+                raise mp.MP127()
+            return client, self._by_certificate(grant, grant.x5c, client, now)
         key, verifier = view.keys.get(grant.kid, (None, None))
         if key is None or verifier is None:  # a stored key the key rules now refuse has no verifier
             why = "not registered" if key is None else "registered but refused by the key rules"
             raise mp.MP126(detail=f"client_id={client.client_id} kid {why}")
         if key.is_expired(now):
             raise mp.MP121(detail=f"kid={grant.kid} expired {key.expires.isoformat()}")
-        try:
-            verifier.verify(grant.jwt)
-        except (BadSignature, UnsupportedAlgorithm) as exc:
-            raise mp.MP124(detail=str(exc)) from exc
-        return client
+        _verify(verifier, grant)
+        locked = key.jwk.get("x5c")
+        if isinstance(locked, list) and locked:
+            self._check_lock(grant, [str(c) for c in locked], client, now)
+        return client, PRIVATE_KEY_JWT
+
+    def _by_certificate(self, grant: JWTBearerGrant, x5c: list[str], client: Client, now: datetime) -> str:
+        """docs/protocol.md §5.2: a client without keys signs with any valid enterprise certificate of its org."""
+        cert = self._certificates.authenticate(x5c, client, now)
+        _verify(cert.verifier, grant)
+        return amr(cert)
+
+    def _check_lock(self, grant: JWTBearerGrant, locked: list[str], client: Client, now: datetime) -> None:
+        """docs/protocol.md §5.2 rule 6: a key registered with x5c binds the client to that certificate, which must
+        still be valid and unrevoked; a grant that sends another certificate is refused (MP-120)."""
+        kid = grant.kid or ""
+        if grant.x5c is not None and not same_certificate(grant.x5c[0], locked[0]):
+            raise mp.MP120(f" The certificate in x5c is not the one key {kid[:100]} is locked to.")
+        cert = self._certificates.verified(locked, now, about=f"key {kid[:100]} is locked to a certificate, and ")
+        check_orgno(cert, client)
 
     def _check_times(self, grant: JWTBearerGrant, now: int) -> None:
         """Step 6 (§7): exp passed MP-130; iat > now+10 s MP-131; strict: iat < now-10 s MP-133 (T13); MP-132."""

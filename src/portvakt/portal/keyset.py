@@ -37,16 +37,23 @@ def check_kid(key: PublicKey, claimed: str) -> None:
         raise KeyRefused("browser.kid_mismatch")
 
 
+def for_signing(jwk: dict[str, Any]) -> dict[str, Any]:
+    """The JWK with `"use": "sig"`, which the API requires of every key (docs/protocol.md §3.3): a pasted JWK may lack
+    it, and so may a key registered before the rule; any other `use` was refused when the key was read."""
+    return jwk if "use" in jwk else {**jwk, "use": "sig"}
+
+
 def _same(a: dict[str, Any], b: JwkOut) -> bool:
     return a.get("kid") == b.kid or (a.get("n") == b.n and a.get("e") == b.e)
 
 
 async def add_key(backend: Backend, client_id: str, current: list[JwkOut], jwk: dict[str, Any],
                   now: datetime) -> None:
-    """PUT the unexpired keys plus the new one; expired keys are dropped, not renewed by the re-post."""
+    """PUT the unexpired keys plus the new one, each with `"use": "sig"`; expired keys are dropped, not renewed by the
+    re-post."""
     live = live_keys(current, now)
     if any(_same(jwk, k) for k in live):
         raise KeyRefused("keys.duplicate")
     if len(live) >= MAX_KEYS_PER_CLIENT:
         raise KeyRefused("keys.full")
-    await backend.put_keys(client_id, [*(public_jwk(k) for k in live), jwk])
+    await backend.put_keys(client_id, [*(for_signing(public_jwk(k)) for k in live), for_signing(jwk)])

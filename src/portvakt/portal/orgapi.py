@@ -119,7 +119,8 @@ class OrgApi:
         return made
 
     async def revoke(self, delegation_id: str) -> DelegationOut:
-        """DELETE /delegations/{id}: the delegation stays as history, new tokens are refused at once."""
+        """DELETE /delegations/{id}: the delegation stays as history, new tokens are refused within about a quarter
+        of a second on every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`)."""
         url = self._altinn("delegations/" + quote(delegation_id, safe=""))
         done: DelegationOut = await self._as_org("DELETE", url, DelegationOut)
         return done
@@ -143,13 +144,15 @@ class OrgApi:
         return found
 
     async def grant(self, scope: str, orgno: str) -> AccessOut:
-        """PUT /scopes/access/{orgno}?scope=: APPROVED; /token honours it at once."""
+        """PUT /scopes/access/{orgno}?scope=: APPROVED; /token honours it within about a quarter of a second on
+        every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`)."""
         url = self._api("scopes/access/" + quote(orgno, safe=""))
         done: AccessOut = await self._as_org("PUT", url, AccessOut, params={"scope": scope})
         return done
 
     async def revoke_access(self, scope: str, orgno: str) -> AccessOut:
-        """DELETE /scopes/access/{orgno}?scope=: the entry stays, DENIED; /token refuses it at once."""
+        """DELETE /scopes/access/{orgno}?scope=: the entry stays, DENIED; /token refuses it within about a quarter of
+        a second on every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`)."""
         url = self._api("scopes/access/" + quote(orgno, safe=""))
         done: AccessOut = await self._as_org("DELETE", url, AccessOut, params={"scope": scope})
         return done

@@ -27,6 +27,7 @@ class ComposedUnitOfWork:
         self.get_client = clients.get_client
         self.put_client = clients.put_client
         self.list_clients = clients.list_clients
+        self.get_key_holders = clients.get_key_holders
 
         self.get_scope = scopes.get_scope
         self.put_scope = scopes.put_scope

@@ -7,6 +7,10 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_BEARER_SHORT = "jwt_bearer_token"
 #: A client's token_endpoint_auth_method, and the access token's client_amr (docs/protocol.md §2.2).
 PRIVATE_KEY_JWT = "private_key_jwt"
+#: client_amr of a grant signed with a national enterprise certificate in x5c (docs/protocol.md §5, T17).
+CERTIFICATE_AMR = "virksomhetssertifikat"
+#: client_amr of a grant signed with a European e-seal: qualified or not, as its QCStatements say (T17).
+ESEAL_AMR = {"qualified": "QCForESeal", "non-qualified": "CForESeal"}
 #: docs/protocol.md §3.3: at most this many keys on a client (A10).
 MAX_KEYS_PER_CLIENT = 5
 #: JWK members only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2).

@@ -14,11 +14,13 @@ from starlette.types import ASGIApp
 from portvakt.altinn import HttpDelegationLookup, LocalDelegationLookup
 from portvakt.api.altinn import TokenGate, create_altinn_app
 from portvakt.api.app import FastPath, create_altinn_service, create_app, create_front
+from portvakt.api.metrics import CountedDelegations, CountingMinter, TimedReplay
 from portvakt.api.runtime import Runtime
 from portvakt.domain.clock import SystemClock
 from portvakt.domain.delegations import DELEGATIONS_ADMIN
 from portvakt.domain.ports import Clock, PasswordHasher, ReplayCache, Store
 from portvakt.oauth.bearer import local_validator, remote_validator
+from portvakt.oauth.certificates import CertificateAuthenticator, CrlFetcher, TrustFolder
 from portvakt.oauth.delegation import CachedDelegationLookup, DelegationLookup
 from portvakt.oauth.keyring import Keyring, ensure_signing_keys
 from portvakt.oauth.minter import AccessTokenMinter
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 from .stores import key_encryption_key, open_replay, open_store
 
 ALTINN_REALM = "altinn"
+MAX_CRL_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,31 @@ def delegation_lookup(settings: Settings, store: Store, registry: RegistryCache,
                                 negative_ttl=a.negative_cache_seconds)
 
 
+def certificate_authenticator(settings: Settings, clock: Clock) -> CertificateAuthenticator:
+    """docs/protocol.md §5: the trust folder, and CRL downloads when PORTVAKT_CERTIFICATES__FETCH_CRLS is on (T15)."""
+    c = settings.certificates
+    folder = TrustFolder(c.trust_dir, recheck_seconds=c.recheck_seconds)
+    if not c.fetch_crls:
+        return CertificateAuthenticator(folder)
+    http = httpx.Client(timeout=c.crl_timeout_seconds, follow_redirects=False)
+
+    def get(url: str) -> bytes:
+        """One CRL download: bounded in time and size; transport failures become OSError."""
+        try:
+            with http.stream("GET", url) as resp:
+                resp.raise_for_status()
+                body = bytearray()
+                for chunk in resp.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_CRL_BYTES:
+                        raise ValueError("the CRL is larger than 16 MiB")
+                return bytes(body)
+        except httpx.HTTPError as exc:
+            raise OSError(exc.__class__.__name__) from None
+
+    return CertificateAuthenticator(folder, crls=CrlFetcher(get, clock=clock.now))
+
+
 def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Runtime:
     """Wire the token service of one process: store, replay cache, registry, signing keys, issuer and token service.
     It opens the store without migrating: `prepare` does that once, before any worker starts."""
@@ -87,17 +115,22 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
                           else open_replay(settings, store))
     kek = o.kek or key_encryption_key(settings)
     ensure_signing_keys(store, kek, settings.signing.key_bits, clock.now())
-    registry = RegistryCache(store)
+    registry = RegistryCache(store, max_staleness=settings.cache.max_staleness_seconds,
+                             retry_every=settings.cache_poll_seconds)
     keyring = Keyring(store, kek, clock)
     registry.on_change(keyring.on_change)
     issuer = settings.resolved_issuer()
     minter = AccessTokenMinter(keyring, issuer, settings.token)
     delegations = o.delegations or delegation_lookup(settings, store, registry, minter, clock)
-    tokens = TokenService(registry=registry, replay=replay, minter=minter, delegations=delegations, clock=clock,
-                          rules=settings.token)
+    certificates = certificate_authenticator(settings, clock)
+    tokens = TokenService(registry=registry, replay=TimedReplay(replay),
+                          minter=CountingMinter(keyring, issuer, settings.token),
+                          delegations=CountedDelegations(delegations), clock=clock,
+                          rules=settings.token, certificates=certificates)
     return Runtime(settings=settings, issuer=issuer, store=ObservedStore(store, registry.refresh), replay=replay,
                    clock=clock, registry=registry, keyring=keyring, tokens=tokens,
-                   validator=local_validator(keyring, issuer, clock), portal_clients=portal_clients(settings))
+                   validator=local_validator(keyring, issuer, clock), certificates=certificates,
+                   portal_clients=portal_clients(settings))
 
 
 def portal_clients(settings: Settings) -> frozenset[str]:
@@ -179,8 +212,8 @@ def _sms(settings: Settings, dev_mode: bool, o: Overrides) -> tuple[SmsGateway, 
 
 def app_from_environment() -> ASGIApp:
     """uvicorn factory for `portvakt serve` workers: settings come from PORTVAKT_* variables."""
-    import logging
+    from portvakt.logs import configure_logging
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     return assemble(settings)

@@ -112,7 +112,7 @@ def test_every_change_is_audited(api: Api, world: World) -> None:
     c = create(api)
     path = f"/clients/{c['client_id']}"
     api("PATCH", path, VENDOR, (WRITE,), json={"description": "x"})
-    api("POST", f"{path}/jwks", VENDOR, (WRITE,), json={"keys": [world.key.public_jwk]})
+    api("POST", f"{path}/jwks", VENDOR, (WRITE,), json={"keys": [{**world.key.public_jwk, "kid": "own-kid"}]})
     api("DELETE", path, VENDOR, (WRITE,))
     with world.store.begin() as uow:
         events = uow.list_audit(org=VENDOR, entity_key=c["client_id"])

@@ -36,7 +36,10 @@ def _certificate(handle: PrivateKeyHandle) -> str:
 
 
 @pytest.fixture
-def path(api: Api) -> str:
+def path(api: Api, world: World) -> str:
+    """A new client's /jwks. The world client's keys are removed first: a kid names one key across all clients
+    (docs/protocol.md §3.3), and these tests register the world's key on the new client."""
+    assert api("DELETE", f"/clients/{world.client_id}/jwks", VENDOR, (WRITE,)).status_code == 200
     return f"/clients/{create(api)['client_id']}/jwks"
 
 
@@ -74,11 +77,12 @@ def test_pem_public_key_string_gets_thumbprint_kid(api: Api, path: str, world: W
     assert key["kid"] == world.key.kid and key["n"] == world.key.public_jwk["n"] and "x5c" not in key
 
 
-def test_certificate_becomes_jwk_with_x5c(api: Api, path: str, world: World) -> None:
+def test_a_certificate_locks_so_an_untrusted_one_is_refused(api: Api, path: str, world: World) -> None:
+    """docs/protocol.md §3.3: a PEM certificate becomes a JWK with x5c, which locks the client, so it must be an
+    enterprise certificate from the trust folder (none here; the accepted case is in test_jwks_certificates.py)."""
     r = api("POST", path, VENDOR, (WRITE,), json={"keys": [_certificate(world.key)]})
-    assert r.status_code == 200, r.text
-    key = r.json()["keys"][0]
-    assert key["kid"] == world.key.kid and len(key["x5c"]) == 1
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("keys[0]: a key with x5c locks the client to that certificate")
 
 
 @pytest.mark.parametrize("kind", ["spki", "certificate"])
@@ -86,6 +90,9 @@ def test_raw_pem_body(api: Api, path: str, world: World, kind: str) -> None:
     pem = _certificate(world.key) if kind == "certificate" else \
         _public_pem(world.key, serialization.PublicFormat.SubjectPublicKeyInfo)
     r = api("POST", path, VENDOR, (WRITE,), content=pem.encode(), headers=PEM)
+    if kind == "certificate":  # read as a certificate: untrusted here, so refused (see above)
+        assert r.status_code == 400 and "locks the client" in r.json()["detail"], r.text
+        return
     assert r.status_code == 200, r.text
     assert [k["kid"] for k in r.json()["keys"]] == [world.key.kid]
 

@@ -72,8 +72,8 @@ def list_delegations(request: Request, caller: Delegator, role: Role = Role.CONS
                responses=responses("forbidden", "not-found"),
                summary="Revoke a delegation the caller's org made (kept as history)")
 def revoke(delegation_id: str, request: Request, caller: Delegator) -> DelegationOut:
-    """Only the consumer revokes; anyone else gets 404. New tokens are refused at once (docs/protocol.md §4.2 step
-    4)."""
+    """Only the consumer revokes; anyone else gets 404. New tokens are refused within about a quarter of a second on
+    every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`; docs/protocol.md §4.2 step 4)."""
     with writing(request) as uow:
         done = revoke_delegation(uow, entity_id(delegation_id, "delegation"), caller.orgno, actor(caller),
                                  now(request))

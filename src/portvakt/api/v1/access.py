@@ -65,7 +65,8 @@ def list_access(request: Request, caller: CallerDep, scope: ScopeName) -> list[A
 @router.put("/scopes/access/{consumer_orgno}", response_model=AccessOut,
             responses=responses("invalid", "forbidden", "not-found"), summary="Grant a consumer access to an own scope")
 def grant_access(request: Request, caller: CallerDep, consumer_orgno: ConsumerOrgno, scope: ScopeName) -> AccessOut:
-    """docs/protocol.md §3.4 PUT /scopes/access/{consumer_orgno}?scope=: APPROVED; /token honours it at once."""
+    """docs/protocol.md §3.4 PUT /scopes/access/{consumer_orgno}?scope=: APPROVED; /token honours it within about a
+    quarter of a second on every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`)."""
     require(caller, SCOPES_WRITE)
     split_scope_name(scope)
     with writing(request) as uow:
@@ -79,8 +80,8 @@ def grant_access(request: Request, caller: CallerDep, consumer_orgno: ConsumerOr
                responses=responses("invalid", "forbidden", "not-found"),
                summary="Revoke a consumer's access to an own scope (the entry stays, DENIED)")
 def revoke(request: Request, caller: CallerDep, consumer_orgno: ConsumerOrgno, scope: ScopeName) -> AccessOut:
-    """docs/protocol.md §3.4 DELETE /scopes/access/{consumer_orgno}?scope=: DENIED; /token refuses it at once
-    (MP-250)."""
+    """docs/protocol.md §3.4 DELETE /scopes/access/{consumer_orgno}?scope=: DENIED; /token refuses it (MP-250) within
+    about a quarter of a second on every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`)."""
     require(caller, SCOPES_WRITE)
     split_scope_name(scope)
     with writing(request) as uow:

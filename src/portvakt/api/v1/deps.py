@@ -1,4 +1,5 @@
-"""How endpoints reach the store: one transaction per change, and the token service sees it at once."""
+"""How endpoints reach the store: one transaction per change, which the token service sees at once in this process
+and within about a quarter of a second on every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`)."""
 
 from __future__ import annotations
 

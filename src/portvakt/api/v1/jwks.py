@@ -14,12 +14,14 @@ from fastapi import APIRouter, Depends, Request
 
 from portvakt.domain.clients import replace_client_keys
 from portvakt.domain.errors import Invalid
+from portvakt.domain.models import IntegrationType
 from portvakt.domain.policy import Caller, changeable_client, visible_client
 from portvakt.jose import JoseError, PublicKey, parse_public_key
+from portvakt.oauth.certificates import CertificateNotAccepted
 
 from .auth import CallerDep
 from .client_schemas import ClientId, JwksIn, JwksOut, jwks_out
-from .deps import actor, now, reading, writing
+from .deps import actor, now, reading, runtime, writing
 from .problems import ProblemError, responses
 
 router = APIRouter(tags=["client keys"])
@@ -86,8 +88,26 @@ def get_jwks(request: Request, caller: CallerDep, client_id: ClientId) -> JwksOu
         return jwks_out(visible_client(caller, uow.get_client(client_id), client_id))
 
 
+def _check_locks(request: Request, caller: Caller, client_id: str, keys: list[PublicKey]) -> None:
+    """docs/protocol.md §3.3, §5.2 rule 6: a key with x5c is checked as an enterprise certificate of the client's
+    org before anything is written (outside the transaction: the check may fetch a CRL)."""
+    locking = [(i, k) for i, k in enumerate(keys) if "x5c" in k.jwk]
+    if not locking:
+        return
+    with reading(request) as uow:
+        client = changeable_client(caller, uow.get_client(client_id), client_id)
+    if client.integration_type is IntegrationType.ALTINN_VIRKSYS:
+        return  # the domain refuses a certificate on a system outright (docs/protocol.md §3.2)
+    for i, key in locking:
+        try:
+            runtime(request).certificates.registrable(key.jwk, client.client_orgno, now(request))
+        except CertificateNotAccepted as exc:
+            raise Invalid(f"keys[{i}]: {exc}", field=f"keys[{i}]") from None
+
+
 def _replace(request: Request, caller: Caller, client_id: str, keys: list[PublicKey]) -> JwksOut:
     """POST and PUT: both replace the whole set (docs/protocol.md §3.3); every key expires a year from now."""
+    _check_locks(request, caller, client_id, keys)
     with writing(request) as uow:
         changeable_client(caller, uow.get_client(client_id), client_id)
         client = replace_client_keys(uow, client_id, [(k.kid, k.jwk) for k in keys], actor(caller), now(request))

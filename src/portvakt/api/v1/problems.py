@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -20,6 +21,8 @@ from ..oauth_errors import new_trace_id
 log = logging.getLogger("portvakt.api")
 MEDIA_TYPE = "application/problem+json"
 RETRY_AFTER = "5"  # seconds, as /token's 503s (decision T1)
+#: Set on an exception once `unexpected` answered and logged it: the trace id it was given.
+_ANSWERED = "_portvakt_trace_id"
 
 #: kind -> (status, title). The `type` is `/problems/<kind>` (a relative reference, RFC 9457 §3.1.1).
 KINDS: dict[str, tuple[int, str]] = {
@@ -45,7 +48,8 @@ class FieldError(BaseModel):
 
 
 class Problem(BaseModel):
-    """RFC 9457 §3.1 members, plus `errors` naming offending fields."""
+    """RFC 9457 §3.1 members, plus `errors` naming offending fields and, on every 5xx, the `trace_id` the log line
+    carries too (RFC 9457 §3.2)."""
 
     type: str
     title: str
@@ -65,8 +69,10 @@ class ProblemError(Exception):
 
 def problem(kind: str, detail: str | None = None, *, errors: list[FieldError] | None = None,
             headers: dict[str, str] | None = None, trace_id: str | None = None) -> JSONResponse:
-    """The response for one problem."""
+    """The response for one problem; a 5xx always with a trace id (a new one unless given)."""
     status, title = KINDS[kind]
+    if status >= 500 and trace_id is None:
+        trace_id = new_trace_id()
     body = Problem(type=f"/problems/{kind}", title=title, status=status, detail=detail, errors=errors,
                    trace_id=trace_id)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE,
@@ -107,7 +113,8 @@ def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """A busy or unreachable registry: 503 with Retry-After and a trace id, never a 500 (docs/security.md, Store
     outage; RFC 9110 §15.6.4)."""
     trace_id = new_trace_id()
-    log.warning("store unavailable on %s %s trace_id=%s: %s", request.method, request.url.path, trace_id, exc)
+    log.warning("store unavailable on %s %s trace_id=%s: %s", request.method, request.url.path, trace_id, exc,
+                extra={"trace_id": trace_id})
     return problem("unavailable", "the registry could not be read or written in time; try again later",
                    headers={"retry-after": RETRY_AFTER, "cache-control": "no-store"}, trace_id=trace_id)
 
@@ -119,11 +126,23 @@ def too_large(scope: Scope, limit: int) -> JSONResponse:
 
 def unexpected(request: Request, exc: Exception) -> JSONResponse:
     """Any other error, of every app: a 500 problem whose trace id the log line carries too, and nothing of the
-    error itself (RFC 9457 §3; RFC 9110 §15.6.1). The one handler for Exception."""
-    trace_id = new_trace_id()
-    log.error("unhandled error on %s %s trace_id=%s", request.method, request.url.path, trace_id, exc_info=exc)
+    error itself (RFC 9457 §3; RFC 9110 §15.6.1). The one handler for Exception. An exception it answered once
+    (a mounted app's handler, then its parent's) is logged once, under the same trace id."""
+    trace_id = answered_trace_id(exc)
+    if trace_id is None:
+        trace_id = new_trace_id()
+        log.error("unhandled error on %s %s trace_id=%s", request.method, request.url.path, trace_id, exc_info=exc,
+                  extra={"trace_id": trace_id})
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(exc, _ANSWERED, trace_id)
     return problem("server-error", "something unexpected went wrong; the operator can find it in the log",
                    trace_id=trace_id)
+
+
+def answered_trace_id(exc: BaseException) -> str | None:
+    """The trace id `unexpected` gave this exception when it answered it, or None."""
+    value = getattr(exc, _ANSWERED, None)
+    return value if isinstance(value, str) else None
 
 
 def _edge_response(kind: str) -> dict[str, Any]:

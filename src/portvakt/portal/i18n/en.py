@@ -254,7 +254,7 @@ MESSAGES: dict[str, str] = {
     "delegate.confirm.change": "Change",
     "revoke.title": "Revoke the delegation",
     "revoke.text": "{supplier} ({orgno}) loses the right to use “{title}” on behalf of {org}. New tokens are "
-                   "refused at once; tokens already issued stay valid until they expire.",
+                   "refused within about a quarter of a second; tokens already issued stay valid until they expire.",
     "revoke.submit": "Revoke the delegation",
     "revoke.cancel": "Cancel",
     "apiscopes.title": "API access",
@@ -301,13 +301,15 @@ MESSAGES: dict[str, str] = {
     "access.orgno.hint": "9 digits. You see the organisation's name before you confirm.",
     "access.next": "Next: check",
     "access.granted": "{name} ({orgno}) now has access to {scope}.",
-    "access.revoked": "The access of {name} ({orgno}) is revoked. New tokens for {scope} are refused at once.",
+    "access.revoked": "The access of {name} ({orgno}) is revoked. New tokens for {scope} are refused "
+                      "within about a quarter of a second.",
     "access.confirm.grant.title": "Confirm the access",
-    "access.confirm.grant.text": "{name} ({orgno}) gets access to {scope} and can get tokens for it at once.",
+    "access.confirm.grant.text": "{name} ({orgno}) gets access to {scope} and can get tokens for it within "
+                                 "about a quarter of a second.",
     "access.confirm.grant.submit": "Give access",
     "access.confirm.revoke.title": "Revoke the access",
-    "access.confirm.revoke.text": "{name} ({orgno}) loses access to {scope}. New tokens are refused at once; "
-                                  "tokens already issued stay valid until they expire.",
+    "access.confirm.revoke.text": "{name} ({orgno}) loses access to {scope}. New tokens are refused within "
+                                  "about a quarter of a second; tokens already issued stay valid until they expire.",
     "access.confirm.revoke.submit": "Revoke the access",
     "access.confirm.org": "Organisation",
     "access.confirm.scope": "Scope",

@@ -258,7 +258,7 @@ MESSAGES: dict[str, str] = {
     "delegate.confirm.change": "Endre",
     "revoke.title": "Trekk tilbake delegeringen",
     "revoke.text": "{supplier} ({orgno}) mister retten til å bruke «{title}» på vegne av {org}. Nye tokens "
-                   "avvises med en gang; tokens som allerede er utstedt, gjelder til de utløper.",
+                   "avvises innen omtrent et kvart sekund; tokens som allerede er utstedt, gjelder til de utløper.",
     "revoke.submit": "Trekk tilbake delegeringen",
     "revoke.cancel": "Avbryt",
     "apiscopes.title": "API-tilganger",
@@ -305,14 +305,15 @@ MESSAGES: dict[str, str] = {
     "access.orgno.hint": "9 siffer. Du ser organisasjonens navn før du bekrefter.",
     "access.next": "Neste: kontroller",
     "access.granted": "{name} ({orgno}) har nå tilgang til {scope}.",
-    "access.revoked": "Tilgangen til {name} ({orgno}) er trukket tilbake. Nye tokens for {scope} avvises med en "
-                      "gang.",
+    "access.revoked": "Tilgangen til {name} ({orgno}) er trukket tilbake. Nye tokens for {scope} avvises innen "
+                      "omtrent et kvart sekund.",
     "access.confirm.grant.title": "Bekreft tilgangen",
-    "access.confirm.grant.text": "{name} ({orgno}) får tilgang til {scope} og kan hente tokens for det med en gang.",
+    "access.confirm.grant.text": "{name} ({orgno}) får tilgang til {scope} og kan hente tokens for det innen "
+                                 "omtrent et kvart sekund.",
     "access.confirm.grant.submit": "Gi tilgang",
     "access.confirm.revoke.title": "Trekk tilbake tilgangen",
-    "access.confirm.revoke.text": "{name} ({orgno}) mister tilgangen til {scope}. Nye tokens avvises med en gang; "
-                                  "tokens som allerede er utstedt, gjelder til de utløper.",
+    "access.confirm.revoke.text": "{name} ({orgno}) mister tilgangen til {scope}. Nye tokens avvises innen omtrent "
+                                  "et kvart sekund; tokens som allerede er utstedt, gjelder til de utløper.",
     "access.confirm.revoke.submit": "Trekk tilbake tilgangen",
     "access.confirm.org": "Organisasjon",
     "access.confirm.scope": "Scope",

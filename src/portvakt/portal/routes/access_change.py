@@ -49,7 +49,8 @@ async def grant(request: Request) -> Response:
 
 
 async def grant_confirmed(request: Request) -> Response:
-    """POST /scopes/access/grant/confirm: PUT /scopes/access/{orgno}?scope=; /token honours it at once."""
+    """POST /scopes/access/grant/confirm: PUT /scopes/access/{orgno}?scope=; /token honours it within about a
+    quarter of a second on every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`)."""
     who, api, scope, form, org = await _granting(request)
     if org is None:
         return await access_list(request, api, scope, form, status=400)

@@ -70,7 +70,8 @@ async def revoke_form(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
-    """POST /delegations/{id}/revoke: DELETE /delegations/{id}; new tokens are refused at once (§4.2 step 4)."""
+    """POST /delegations/{id}/revoke: DELETE /delegations/{id}; new tokens are refused within about a quarter of a
+    second on every node (the change feed's poll, `PORTVAKT_CACHE_POLL_SECONDS`; §4.2 step 4)."""
     await checked_form(request)
     who = await acting(request, ROLE)
     delegation_id = request.path_params["delegation_id"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from portvakt.domain.clients import kids_in_use
+from portvakt.domain.errors import Conflict
 from portvakt.domain.models import Client, IntegrationType
 from portvakt.domain.ports import ClientRepository
 from portvakt.storage.readonly import writes
@@ -19,7 +21,17 @@ class MemoryClients(MemoryRepository, ClientRepository):
 
     @writes
     def put_client(self, client: Client) -> None:
+        taken = sorted(kid for kid, holder in self.get_key_holders([k.kid for k in client.keys]).items()
+                       if holder != client.client_id)
+        if taken:
+            raise Conflict(kids_in_use(taken))
         self._state.clients[client.client_id] = client
+
+    def get_key_holders(self, kids: Sequence[str]) -> Mapping[str, str]:
+        wanted = set(kids)
+        if not wanted:
+            return {}
+        return {k.kid: c.client_id for c in self._state.clients.values() for k in c.keys if k.kid in wanted}
 
     def list_clients(
         self,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from portvakt.domain.clients import kids_in_use
+from portvakt.domain.errors import Conflict
 from portvakt.domain.models import Client, ClientKey, IntegrationType
 from portvakt.domain.ports import ClientRepository
 from portvakt.storage.readonly import writes
@@ -29,7 +31,17 @@ class SqlClients(SqlRepository, ClientRepository):
         self._tx.upsert(clients, rows.client_values(client))
         self._conn.execute(sa.delete(client_keys).where(client_keys.c.client_id == client.client_id))
         if client.keys:
-            self._conn.execute(sa.insert(client_keys), rows.key_values(client.client_id, client.keys))
+            try:
+                self._conn.execute(sa.insert(client_keys), rows.key_values(client.client_id, client.keys))
+            except sa.exc.IntegrityError:  # uq_client_keys_kid, behind the domain's own check
+                raise Conflict(kids_in_use([k.kid for k in client.keys], one_of=True)) from None
+
+    def get_key_holders(self, kids: Sequence[str]) -> Mapping[str, str]:
+        if not kids:
+            return {}
+        k = client_keys.c
+        found = self._conn.execute(sa.select(k.kid, k.client_id).where(k.kid.in_(sorted(set(kids)))))
+        return {row.kid: row.client_id for row in found}
 
     def list_clients(
         self,
