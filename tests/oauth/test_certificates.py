@@ -109,3 +109,43 @@ def test_an_unreadable_file_is_skipped_and_named(folder: Path, ca: tuple[Private
     assert "broken.pem" in caplog.text and "junk.crl" in caplog.text
     auth = CertificateAuthenticator(TrustFolder(folder, recheck_seconds=0))
     assert auth.authenticate(issue(ca).x5c, client(), NOW).orgno == ORGNO
+
+
+def test_the_wired_fetcher_downloads_over_http(folder: Path, ca: tuple[PrivateKeyHandle, bytes, bytes]) -> None:
+    """PORTVAKT_CERTIFICATES__FETCH_CRLS=true: the composition root's downloader, against a real HTTP server."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from portvakt.domain.clock import FixedClock
+    from portvakt.settings import CertificateSettings, Settings
+    from portvakt.wiring.assembly import certificate_authenticator
+
+    revoked = issue_enterprise_certificate(ca[0], ca[1], orgno=ORGNO, organisation="Vendor AS", now=NOW,
+                                           crl_url="http://127.0.0.1:1/unused")
+    body = crl(ca, revoked)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/issuing.crl" else 404)
+            self.end_headers()
+            self.wfile.write(body if self.path == "/issuing.crl" else b"")
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        settings = Settings(certificates=CertificateSettings(trust_dir=folder, fetch_crls=True, recheck_seconds=0))
+        auth = certificate_authenticator(settings, FixedClock(NOW))
+        cert = issue_enterprise_certificate(ca[0], ca[1], orgno=ORGNO, organisation="Vendor AS", now=NOW,
+                                            crl_url=f"{url}/issuing.crl", key=revoked.key)
+        assert auth.authenticate(cert.x5c, client(), NOW).valid_until == NOW + timedelta(days=1)
+        listed = issue_enterprise_certificate(ca[0], ca[1], orgno=ORGNO, organisation="Vendor AS", now=NOW,
+                                              crl_url=f"{url}/missing.crl", key=revoked.key)
+        with pytest.raises(OAuthError) as refused:
+            auth.authenticate(listed.x5c, client(), NOW)
+        assert refused.value.code == "MP-291"
+    finally:
+        server.shutdown()
