@@ -13,9 +13,9 @@ export PORTVAKT_DATA_DIR ?= ./var
 PYTEST_WORKERS ?= 2
 PYTEST_XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 # The inner loop's tests: no real server processes, no browser, no PostgreSQL.
-FAST_TESTS := not slow and not postgres and not browser and not timing
+FAST_TESTS := not slow and not postgres and not browser and not timing and not faults
 
-.PHONY: run test check deps third-party-deps system-deps lint typecheck imports unit fast bench clean
+.PHONY: run test check deps third-party-deps system-deps lint typecheck imports unit fast soak bench clean
 
 run: deps
 	$(BIN)/portvakt serve --demo
@@ -71,13 +71,20 @@ typecheck: deps
 imports: deps
 	$(BIN)/lint-imports
 
-# The tests that hold a latency or memory bound run alone, after the rest, so no other test shares the cores.
+# The tests that hold a latency or memory bound run alone, after the rest, so no other test shares the cores;
+# then the fault suite (tests/faults), alone too, each scenario's fault once.
 unit: deps
-	$(BIN)/pytest -q $(PYTEST_XDIST) -m "not timing"
+	$(BIN)/pytest -q $(PYTEST_XDIST) -m "not timing and not faults"
 	$(BIN)/pytest -q -n 0 -m timing
+	FAULTS_DURATION=0 $(BIN)/pytest -q -n 0 -m faults tests/faults
 
 fast: deps
 	$(BIN)/pytest -q $(PYTEST_XDIST) -m "$(FAST_TESTS)"
+
+# The fault suite's long run: every scenario repeats its fault for FAULTS_DURATION seconds.
+FAULTS_DURATION ?= 300
+soak: deps system-deps
+	FAULTS_DURATION=$(FAULTS_DURATION) $(BIN)/pytest -q -n 0 -m faults tests/faults
 
 bench: deps
 	bash bench/run.sh

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +36,29 @@ class LimitSettings(BaseModel):
                                         "balancer takes the node out first")
 
 
+class RateLimitSettings(BaseModel):
+    """Rate limits on /token, per source address and per client (docs/security.md, Token flood)."""
+
+    enabled: bool = Field(True, description="off: /token counts nothing and refuses nothing for its rate")
+    per_client_per_minute: int = Field(1200, ge=1, le=1_000_000, description="tokens issued per client_id a minute; "
+                                       "past it a grant naming the client gets 429 MP-429")
+    per_address_per_minute: int = Field(6000, ge=1, le=10_000_000, description="requests to /token per source "
+                                        "address a minute (an IPv6 address counts with its /64)")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses or CIDR networks of the reverse proxies whose X-Forwarded-For "
+        "is believed (JSON list); the source is the right-most entry that is not one of them. Empty: the TCP peer")
+    redis_timeout_seconds: float = Field(0.1, gt=0, le=5, description="per call to Redis (PORTVAKT_REDIS_URL) for "
+                                         "the counts shared by all nodes; past it this node counts alone for a while")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        """Each entry must be an IP address or network, so a typo fails at start and not as an open proxy rule."""
+        for entry in value:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        return [entry.strip() for entry in value]
+
+
 class CertificateSettings(BaseModel):
     """Enterprise certificates in x5c grants (docs/protocol.md §5): which authorities are trusted, and revocation."""
 
@@ -53,6 +77,32 @@ class CacheSettings(BaseModel):
 
     max_staleness_seconds: float = Field(5, gt=0, le=300, description="a registry not confirmed fresh for this "
                                                                        "long refuses tokens (503 MP-504)")
+    notify: bool = Field(True, description="on PostgreSQL, read the change feed as soon as another node commits "
+                                           "(LISTEN/NOTIFY); the poll every cache_poll_seconds stays the fallback")
+
+
+class StoreSettings(BaseModel):
+    """Bounds on every wait for the database and Redis, and the database pool (docs/security.md, Store outage)."""
+
+    connect_timeout_seconds: float = Field(2, gt=0, le=60, description="PostgreSQL: a new connection "
+                                           "(libpq waits whole seconds, at least 2)")
+    statement_timeout_seconds: float | None = Field(
+        None, gt=0, le=300, description="PostgreSQL: one statement, and the client's wait for any answer (plus "
+                                        "0.5 s); default limits.store_busy_seconds. The lock timeout is that")
+    tcp_user_timeout_seconds: float = Field(5, gt=0, le=300, description="PostgreSQL: data sent and not "
+                                            "acknowledged this long ends the connection (a black-holed link)")
+    keepalives_idle_seconds: int = Field(5, ge=1, le=7200, description="PostgreSQL: TCP keepalive after idle")
+    keepalives_interval_seconds: int = Field(2, ge=1, le=600, description="PostgreSQL: between keepalive probes")
+    keepalives_count: int = Field(3, ge=1, le=100, description="PostgreSQL: unanswered probes before the "
+                                                               "connection is dropped")
+    pool_size: int = Field(5, ge=1, le=1000, description="PostgreSQL connections each worker keeps open")
+    max_overflow: int = Field(10, ge=0, le=1000, description="connections a worker may open beyond pool_size")
+    pool_timeout_seconds: float | None = Field(
+        None, gt=0, le=60, description="wait for a free pooled connection; default limits.store_busy_seconds")
+    redis_socket_timeout_seconds: float = Field(0.5, gt=0, le=30, description="Redis: wait for one answer")
+    redis_socket_connect_timeout_seconds: float = Field(0.5, gt=0, le=30, description="Redis: a new connection")
+    redis_health_check_interval_seconds: float = Field(10, ge=0, le=3600, description="Redis: a connection "
+                                                       "unused this long is checked with PING first; 0: never")
 
 
 class SigningSettings(BaseModel):
@@ -143,8 +193,10 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     sms: SmsSettings = SmsSettings()
     limits: LimitSettings = LimitSettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
     certificates: CertificateSettings = CertificateSettings()
     cache: CacheSettings = CacheSettings()
+    store: StoreSettings = StoreSettings()
     interactive_docs: bool | None = Field(
         None, description="serve /api/v1/docs and /accessmanagement/docs (swagger-ui from a CDN); default: with --demo")
 

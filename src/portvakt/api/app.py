@@ -10,9 +10,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from starlette.applications import Starlette
@@ -48,24 +48,44 @@ log = logging.getLogger("portvakt")
 PURGE_EVERY = 60.0
 
 
-async def _refresher(rt: Runtime) -> None:
-    """Read the change feed every cache_poll_seconds; purge used grants and old changes now and then (decision S2);
-    publish the registry's staleness (decision S9) and the log lines the throttle held back (decision S11)."""
-    since_purge = 0.0
+class ChangePush(Protocol):
+    """Tells a worker at once that another process committed a change (decision S12), e.g. PostgreSQL's NOTIFY."""
+
+    def start(self, on_change: Callable[[int | None], None]) -> None:
+        """Begin calling `on_change` (from any thread) whenever the change feed may have grown."""
+
+    def stop(self) -> None:
+        """Stop calling it; may block briefly (call it off the event loop)."""
+
+
+async def _refresher(rt: Runtime, wake: asyncio.Event | None = None) -> None:
+    """Read the change feed every cache_poll_seconds, or at once when `wake` is set (decision S12); purge used grants
+    and old changes now and then (decision S2); publish the registry's staleness (decision S9) and the log lines the
+    throttle held back (decision S11)."""
+    last_purge = time.monotonic()
     while True:
-        await asyncio.sleep(rt.settings.cache_poll_seconds)
+        await _woken(wake, rt.settings.cache_poll_seconds)
         metrics.STALENESS.set(rt.registry.age())
         flush_due()
         try:
             await asyncio.to_thread(rt.registry.refresh)
-            since_purge += rt.settings.cache_poll_seconds
-            if since_purge >= PURGE_EVERY:
-                since_purge = 0.0
+            if time.monotonic() - last_purge >= PURGE_EVERY:
+                last_purge = time.monotonic()
                 now = rt.clock.now()
                 await asyncio.to_thread(rt.replay.purge, now)
                 await asyncio.to_thread(rt.store.prune_changes, now - timedelta(hours=1))
         except Exception:
             log.exception("cache refresh failed; retrying")
+
+
+async def _woken(wake: asyncio.Event | None, seconds: float) -> None:
+    """Wait `seconds`, or less if `wake` is set; a wake during the refresh that follows is kept for the next wait."""
+    if wake is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(wake.wait(), seconds)
+    wake.clear()
 
 
 class FastPath:
@@ -142,15 +162,22 @@ class _TokenReply:
         await self._send(message)
 
 
-def _lifespan(rt: Runtime) -> Any:
-    """The token service's lifespan: the cache refresher runs while the app does (decision S2)."""
+def _lifespan(rt: Runtime, push: ChangePush | None = None) -> Any:
+    """The token service's lifespan: the cache refresher runs while the app does (decision S2), woken by `push`
+    when there is one (decision S12), which is stopped before the refresher."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_refresher(rt))
+        wake = None
+        if push is not None:
+            wake = asyncio.Event()
+            push.start(_waker(asyncio.get_running_loop(), wake))
+        task = asyncio.create_task(_refresher(rt, wake))
         try:
             yield
         finally:
+            if push is not None:
+                await asyncio.to_thread(push.stop)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -158,10 +185,21 @@ def _lifespan(rt: Runtime) -> Any:
     return lifespan
 
 
-def create_app(rt: Runtime, *, altinn: ASGIApp | None = None) -> FastPath:
+def _waker(loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> Callable[[int | None], None]:
+    """A callback for any thread that sets `wake` on `loop` (nothing once the loop is closed)."""
+
+    def on_change(_seq: int | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed under a listener that had not stopped yet
+            loop.call_soon_threadsafe(wake.set)
+
+    return on_change
+
+
+def create_app(rt: Runtime, *, altinn: ASGIApp | None = None, push: ChangePush | None = None) -> FastPath:
     """The token service on one runtime: /token, /jwk, metadata, error pages and /api/v1; with `altinn`, the
-    Altinn side's app (api.altinn.create_altinn_app) on its full paths in the same process (docs/protocol.md §4)."""
-    app = FastAPI(title="portvakt", version="0.1.0", lifespan=_lifespan(rt), docs_url=None, redoc_url=None,
+    Altinn side's app (api.altinn.create_altinn_app) on its full paths in the same process (docs/protocol.md §4);
+    with `push`, its caches refresh as soon as another process commits a change (decision S12)."""
+    app = FastAPI(title="portvakt", version="0.1.0", lifespan=_lifespan(rt, push), docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.runtime = rt
     rt.registry.observe(metrics.observe_lookup)

@@ -116,11 +116,11 @@ class TimedReplay:
     def __init__(self, inner: ReplayCache) -> None:
         self.inner = inner
 
-    def first_use(self, key: bytes, expires: datetime) -> bool:
+    def first_use(self, key: bytes, expires: datetime, issued_at: datetime | None = None) -> bool:
         """The inner cache's first_use (docs/protocol.md §1.3 jti), timed, failures too."""
         start = time.perf_counter()
         try:
-            return self.inner.first_use(key, expires)
+            return self.inner.first_use(key, expires, issued_at)
         finally:
             REPLAY_SECONDS.observe(time.perf_counter() - start)
 

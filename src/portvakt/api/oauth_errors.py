@@ -17,8 +17,10 @@ def new_trace_id() -> str:
 
 
 def error_body(err: OAuthError, issuer: str, trace_id: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-    """Status, JSON body and extra headers; the internal detail goes to the log only."""
-    log.info("token refused code=%s error=%s trace_id=%s detail=%s", err.code, err.error, trace_id, err.detail)
+    """Status, JSON body and extra headers; the internal detail goes to the log only, a 5xx refusal at WARNING (so
+    that in an outage the log throttle folds them, decision S11)."""
+    log.log(logging.WARNING if err.status >= 500 else logging.INFO,
+            "token refused code=%s error=%s trace_id=%s detail=%s", err.code, err.error, trace_id, err.detail)
     body = {
         "error": err.error,
         "error_description": f"{err.description} (trace_id: {trace_id})",

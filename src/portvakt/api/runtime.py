@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from portvakt.domain.ports import Clock, ReplayCache, Store
 from portvakt.oauth.certificates import CertificateAuthenticator
 from portvakt.oauth.keyring import Keyring
+from portvakt.oauth.ratelimit import RateCounter
 from portvakt.oauth.registry_cache import RegistryCache
 from portvakt.oauth.service import TokenService
 from portvakt.resource import TokenValidator
@@ -32,3 +33,5 @@ class Runtime:
     certificates: CertificateAuthenticator
     #: The portal's own client_ids: only their tokens may send Portvakt-Acting-For (policy.require_portal).
     portal_clients: frozenset[str] = frozenset()
+    #: /token's rate-limit counts shared by every node (Redis), or None: each process counts alone (H23).
+    rate_counter: RateCounter | None = None

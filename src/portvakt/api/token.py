@@ -3,7 +3,8 @@
 This is the hot path, so it is a bare ASGI app mounted in front of the framework's middleware and
 router: one body read, one parse, one call into the token service, one JSON serialization. The body's size
 is bounded by api.limits.BodyLimit in front of it; the token service runs in a worker thread, since every
-request reads or writes the store (the replay cache at least) and a busy store must not stall the loop.
+request reads or writes the store (the replay cache at least) and a busy store must not stall the loop. The rate
+limits (api.ratelimit) come first: the source address before the body is read, the client before the thread.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from starlette.responses import Response
 
@@ -24,10 +26,12 @@ from portvakt.oauth.minter import IssuedToken
 from portvakt.oauth.service import TokenRequest
 
 from .oauth_errors import error_body, new_trace_id
+from .ratelimit import issuer_of, peek_assertion, token_limits
 from .runtime import Runtime
 
 log = logging.getLogger("portvakt.token")
 FORM = b"application/x-www-form-urlencoded"
+_MAX_FIELDS = 32
 _JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
                  (b"pragma", b"no-cache")]
 
@@ -53,14 +57,39 @@ async def _body(receive: Any) -> bytes:
             return b"".join(parts)
 
 
+def _field(text: str) -> str:
+    """One name or value of the form, decoded as urllib.parse.parse_qsl does ("+" a space, %XX a UTF-8 byte, strict);
+    a field with neither (a grant, mostly) is returned as it is, without the calls."""
+    if "%" in text or "+" in text:
+        return unquote(text.replace("+", " "), errors="strict")
+    return text
+
+
 def parse_form(content_type: bytes, body: bytes) -> list[tuple[str, str]]:
-    """RFC 6749 §3.2: application/x-www-form-urlencoded, UTF-8."""
+    """RFC 6749 §3.2: application/x-www-form-urlencoded, UTF-8; the pairs parse_qsl(keep_blank_values=True,
+    errors="strict", max_num_fields=32) gives, in one pass."""
     if content_type != FORM:
         raise mp.MP011(": Content-Type must be application/x-www-form-urlencoded")
     try:
-        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=32)
+        text = body.decode("utf-8")
+        if text.count("&") >= _MAX_FIELDS:
+            raise ValueError("Max number of fields exceeded")
+        form = []
+        for pair in text.split("&") if text else ():
+            if pair:
+                name, _, value = pair.partition("=")
+                form.append((_field(name), _field(value)))
+        return form
     except (UnicodeDecodeError, ValueError) as exc:
         raise mp.MP011(": the form could not be decoded") from exc
+
+
+class _Limited(Exception):
+    """A request over a rate limit; `wait`: the seconds until a slot frees."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__()
+        self.wait = wait
 
 
 class TokenEndpoint:
@@ -68,14 +97,38 @@ class TokenEndpoint:
 
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
+        self._limits = token_limits(rt)
+        self._max_assertion = rt.settings.token.max_assertion_bytes
 
-    async def _issue(self, request: TokenRequest) -> IssuedToken:
+    def _work(self, request: TokenRequest, address: str, client: str | None) -> IssuedToken:
+        """The worker thread's part: the shared rate counts (one round trip), the token service, and the issued token
+        charged to its client (docs/security.md, Token flood)."""
+        limits = self._limits
+        if limits is not None and (wait := limits.shared_wait(address, client)):
+            log.warning("token rate limit (shared): address %r or client %r over its limit", address,
+                        (client or "")[:80])
+            raise _Limited(wait)
+        issued = self._rt.tokens.handle_token_request(request)
+        if limits is not None and client is not None:
+            limits.issued(client)
+        return issued
+
+    async def _issue(self, request: TokenRequest, address: str, client: str | None) -> IssuedToken:
         """In a worker thread: the checks read the store and the replay cache writes it, and a busy or remote
         store must never block the event loop (docs/security.md, Store outage)."""
         try:
-            return await asyncio.to_thread(self._rt.tokens.handle_token_request, request)
+            return await asyncio.to_thread(self._work, request, address, client)
         except StoreUnavailable as exc:
             raise mp.MP503(detail=str(exc)) from exc
+
+    def _limited(self, wait: float) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """429 MP-429 slow_down with Retry-After, the whole seconds until a slot frees (RFC 6585 §4; RFC 9110
+        §10.2.3). Rendered like api.oauth_errors.error_body but without its info line per refusal: the caller logs
+        a warning instead, which the log throttle folds to one line per 10 s (decision S11), as a flood needs."""
+        err = mp.MP429()
+        body = {"error": err.error, "error_description": f"{err.description} (trace_id: {new_trace_id()})",
+                "error_uri": f"{self._rt.issuer}errors/{err.code}"}
+        return err.status, json.dumps(body).encode(), [(b"retry-after", str(max(1, math.ceil(wait))).encode())]
 
     def too_large(self, scope: Scope, limit: int) -> Response:
         """The 413 of /token: still an OAuth error, MP-011 invalid_request (docs/security.md, Resource
@@ -92,11 +145,27 @@ class TokenEndpoint:
             return
         status, body = 200, b""
         extra: list[tuple[bytes, bytes]] = []
+        limits = self._limits
         try:
+            address, client = "", None
+            if limits is not None:
+                address = limits.source(scope)
+                if wait := limits.address_wait(address):
+                    log.warning("token rate limit: source address %r over its limit", address)
+                    raise _Limited(wait)
             form = parse_form(_content_type(scope), await _body(receive))
-            issued = await self._issue(TokenRequest(form))
+            peeked = None
+            if limits is not None:  # the grant is decoded once: its iss here, the rest in the token service
+                peeked = peek_assertion(form, self._max_assertion)
+                client = issuer_of(peeked)
+                if client is not None and (wait := limits.client_wait(client)):
+                    log.warning("token rate limit: client %r over its limit", client[:80])
+                    raise _Limited(wait)
+            issued = await self._issue(TokenRequest(form, peeked), address, client)
             body = json.dumps({"access_token": issued.access_token, "token_type": "Bearer",
                                "expires_in": issued.expires_in, "scope": issued.scope}).encode()
+        except _Limited as over:
+            status, body, extra = self._limited(over.wait)
         except OAuthError as err:
             status, body, extra = error_body(err, self._rt.issuer, new_trace_id())
         except Exception:

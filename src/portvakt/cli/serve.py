@@ -65,7 +65,9 @@ def serve(
         fail("--demo seeds the whole system; use it without --only")
     if {"token", "altinn"} & set(s.roles):
         _prepare(s, demo)
-        where = f"database {s.resolved_database_url()}"
+        from portvakt.wiring.stores import printable_database_url
+
+        where = f"database {printable_database_url(s)}"  # never the password
     else:  # the portal alone keeps no database; it calls the APIs over HTTP
         where = f"API {s.portal.api_url or s.resolved_issuer()}"
     if workers > 1 and "portal" in s.roles:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from .models import (
@@ -218,11 +218,32 @@ class Store(StoreOf[UnitOfWork], Protocol):
     """A transactional store of the domain (memory, SQLite or PostgreSQL; decisions S1–S3)."""
 
 
+class IssuedBeforeLoss(Exception):
+    """A grant issued before the replay store lost its data (docs/security.md, Replay after a store crash): it may
+    have been used before the loss, so it is refused until every grant then valid has expired.
+
+    The message is safe to show to the client: it names only the two moments.
+    """
+
+    def __init__(self, lost_at: datetime, until: datetime) -> None:
+        super().__init__(f"the replay store lost its data; grants issued before {_utc(lost_at)} are refused "
+                         f"until {_utc(until)}")
+        self.lost_at = lost_at
+        self.until = until
+
+
+def _utc(moment: datetime) -> str:
+    """RFC 3339 in UTC, whole seconds: 2025-01-31T12:00:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class ReplayCache(Protocol):
     """Single-use grants (docs/protocol.md §1.3 jti): remembers a key until it expires, across restarts and workers."""
 
-    def first_use(self, key: bytes, expires: datetime) -> bool:
-        """Record the key; True when it was not seen before (or had expired), False on a replay."""
+    def first_use(self, key: bytes, expires: datetime, issued_at: datetime | None = None) -> bool:
+        """Record the key; True when it was not seen before (or had expired), False on a replay. A store that can
+        lose its data raises IssuedBeforeLoss for a grant whose `issued_at` (its iat) is before a loss it detected,
+        within the loss window; `issued_at` None (no grant: the readiness probe) is never refused for that."""
         ...
 
     def purge(self, now: datetime) -> int:

@@ -13,6 +13,7 @@ from .errors import (
     TemporarilyUnavailableError,
     UnsupportedGrantTypeError,
 )
+from .ratelimit import SlowDownError
 
 _AUTH = "Invalid assertion. Client authentication failed."
 
@@ -132,6 +133,13 @@ MP291 = MPCode("MP-291", TemporarilyUnavailableError,
                "The enterprise certificate's revocation status must be confirmed before a token is issued, and the "
                "certificate authority's revocation list (CRL) could not be fetched in time. No token was issued; "
                "send a new grant after the Retry-After delay.", origin="portvakt")
+MP429 = MPCode("MP-429", SlowDownError, "Too many requests. Wait the Retry-After seconds, then try again",
+               "Too many requests",
+               "This server limits how often tokens may be asked for: per source address (every request to /token "
+               "counts) and per client (every token issued to it counts; a grant that does not verify never counts "
+               "against the client it names). The answer is HTTP 429 with Retry-After, the seconds until the next "
+               "request is let through. An access token lives for its `expires_in` seconds: keep it and use it "
+               "until shortly before then, instead of asking for a new one per call.", origin="portvakt")
 MP500 = MPCode("MP-500", ServerError, "Internal error", "Internal error",
                "Something unexpected went wrong on the server. Quote the trace_id to the operator.",
                origin="portvakt")
@@ -148,4 +156,5 @@ MP503 = MPCode("MP-503", TemporarilyUnavailableError, "The token service could n
 
 MP_CODES: dict[str, MPCode] = {c.code: c for c in (
     MP010, MP011, MP012, MP100, MP110, MP120, MP121, MP122, MP123, MP124, MP125, MP126, MP127, MP128, MP129,
-    MP130, MP131, MP132, MP133, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP291, MP500, MP503, MP504)}
+    MP130, MP131, MP132, MP133, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP291, MP429, MP500, MP503,
+    MP504)}

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portvakt.domain.models import JWT_BEARER, PRIVATE_KEY_JWT, Client, IntegrationType
-from portvakt.domain.ports import Clock, ReplayCache
-from portvakt.jose import BadSignature, MalformedJWT, UnsupportedAlgorithm, Verifier, peek
+from portvakt.domain.ports import Clock, IssuedBeforeLoss, ReplayCache
+from portvakt.jose import BadSignature, MalformedJWT, UnsupportedAlgorithm, UnverifiedJWT, Verifier, peek
 from portvakt.settings import TokenSettings
 
 from . import mp_codes as mp
@@ -23,9 +23,12 @@ from .scopes import token_grant
 
 @dataclass(frozen=True, slots=True)
 class TokenRequest:
-    """The parsed form of POST /token: every (name, value) pair, in order (RFC 6749 §3.2)."""
+    """The parsed form of POST /token: every (name, value) pair, in order (RFC 6749 §3.2); `peeked`, when the
+    endpoint already decoded the form's assertion (to read its iss), that assertion and its unverified JWT, so
+    it is not decoded twice."""
 
     form: list[tuple[str, str]]
+    peeked: tuple[str, UnverifiedJWT] | None = None
 
 
 def _verify(verifier: Verifier, grant: JWTBearerGrant) -> None:
@@ -83,6 +86,9 @@ class TokenService:
         from_form(_single(request.form, "authorization_details"))
         if not assertion:
             raise mp.MP011(": missing parameter assertion")
+        peeked = request.peeked
+        if peeked is not None and peeked[0] == assertion:
+            return read_grant(peeked[1], strict=self._rules.strict), assertion
         try:
             jwt = peek(assertion, max_length=self._rules.max_assertion_bytes)
         except MalformedJWT as exc:
@@ -152,5 +158,9 @@ class TokenService:
         else:
             key = hashlib.sha256(assertion.encode()).digest()
         expires = datetime.fromtimestamp(grant.exp + self._rules.grant_max_future_iat, UTC)
-        if not self._replay.first_use(key, expires):
+        try:  # a grant issued before the replay store lost its data (docs/security.md, Replay after a store crash)
+            fresh = self._replay.first_use(key, expires, datetime.fromtimestamp(grant.iat, UTC))
+        except IssuedBeforeLoss as lost:
+            raise mp.MP012(f": {lost}", detail=f"client_id={grant.iss}") from lost
+        if not fresh:
             raise mp.MP012(detail=f"client_id={grant.iss}")

@@ -22,7 +22,7 @@ from .backend import Backend
 from .clock import Clock, Monotonic
 from .config import PortalConfig
 from .errors import PortalError
-from .ratelimit import LoginLimiter
+from .ratelimit import LoginLimiter, SharedFailures
 from .render import Renderer
 from .routes import access, access_change, delegate, delegations, dev, keys, people, systems
 from .security import SecurityHeaders
@@ -101,7 +101,8 @@ def _routes(config: PortalConfig, outbox: DevOutbox | None, assets: DesignAssets
 
 
 def _state(config: PortalConfig, client: httpx.AsyncClient, clock: Clock, monotonic: Monotonic,
-           assets: DesignAssets, sms: SmsGateway, outbox: DevOutbox | None) -> PortalState:
+           assets: DesignAssets, sms: SmsGateway, outbox: DevOutbox | None,
+           login_counts: SharedFailures | None = None) -> PortalState:
     """The portal's components, every one reading time from `clock` or `monotonic` (docs/decisions.md P13)."""
     s = config.settings
     tokens = PortalTokenSource(config, client, clock=clock, monotonic=monotonic)
@@ -110,20 +111,22 @@ def _state(config: PortalConfig, client: httpx.AsyncClient, clock: Clock, monoto
         sessions=SessionStore(config.session_secret, idle=s.session_idle_seconds, lifetime=s.session_max_seconds,
                               now=monotonic, max_sessions=s.max_sessions, per_person=s.max_sessions_per_person),
         limiter=LoginLimiter(s.login_max_failures, s.login_max_failures_per_ip, s.login_window_seconds,
-                             now=monotonic),
+                             now=monotonic, shared=login_counts),
         backend=Backend(config, client, tokens), sms=sms, outbox=outbox,
         renderer=Renderer(assets.stylesheets(), dev_sms=config.dev_mode and outbox is not None))
 
 
 def create_portal(config: PortalConfig, *, sms: SmsGateway, clock: Clock, monotonic: Monotonic,
-                  outbox: DevOutbox | None = None, http: httpx.AsyncClient | None = None) -> Starlette:
+                  outbox: DevOutbox | None = None, http: httpx.AsyncClient | None = None,
+                  login_counts: SharedFailures | None = None) -> Starlette:
     """The portal app; `clock` gives wall time, `monotonic` times windows (never wall time), `http` reaches the APIs
-    (default: a new client), `outbox` backs /dev/sms in dev mode."""
+    (default: a new client), `outbox` backs /dev/sms in dev mode, `login_counts` shares the login throttle's counts
+    with the other portal nodes (default: this process counts alone)."""
     client = http or httpx.AsyncClient(timeout=config.settings.timeout_seconds, follow_redirects=False)
     assets = DesignAssets(find_assets(config.settings.assets_dir))
     app = Starlette(routes=_routes(config, outbox, assets),
                     middleware=[Middleware(SecurityHeaders), Middleware(CatchUnexpected)],
                     exception_handlers={PageError: _page_error, Redirect: _redirect, HTTPException: _http_error,
                                         PortalError: _portal_error})
-    app.state.portal = _state(config, client, clock, monotonic, assets, sms, outbox)
+    app.state.portal = _state(config, client, clock, monotonic, assets, sms, outbox, login_counts)
     return app

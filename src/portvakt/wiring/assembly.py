@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 
 from portvakt.altinn import HttpDelegationLookup, LocalDelegationLookup
 from portvakt.api.altinn import TokenGate, create_altinn_app
-from portvakt.api.app import FastPath, create_altinn_service, create_app, create_front
+from portvakt.api.app import ChangePush, FastPath, create_altinn_service, create_app, create_front
 from portvakt.api.metrics import CountedDelegations, CountingMinter, TimedReplay
 from portvakt.api.runtime import Runtime
 from portvakt.domain.clock import SystemClock
@@ -34,6 +34,7 @@ from portvakt.storage.memory import MemoryReplayCache, MemoryStore
 if TYPE_CHECKING:
     from portvakt.portal import PortalConfig
     from portvakt.sms import DevOutbox, SmsGateway
+    from portvakt.storage.redis_ratelimit import RedisRateLimits
 
 from .stores import key_encryption_key, open_replay, open_store
 
@@ -133,6 +134,27 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
                    portal_clients=portal_clients(settings))
 
 
+def change_push(settings: Settings, store: Store) -> ChangePush | None:
+    """Decision S12: on PostgreSQL with PORTVAKT_CACHE__NOTIFY on, a listener that wakes the refresher when any
+    process commits a change; else None, and the poll alone reads the change feed."""
+    from portvakt.storage.sql.store import SqlStore
+
+    inner = store.inner if isinstance(store, ObservedStore) else store
+    if not settings.cache.notify or not isinstance(inner, SqlStore):
+        return None
+    return inner.change_listener()
+
+
+def shared_rate_limits(settings: Settings) -> RedisRateLimits | None:
+    """docs/security.md, Token flood: with PORTVAKT_REDIS_URL, the counts every node shares, for /token's limits and
+    the portal's login throttle (one client, injected into both); else None, and each process counts alone."""
+    if not settings.redis_url:
+        return None
+    from portvakt.storage.redis_ratelimit import RedisRateLimits
+
+    return RedisRateLimits(settings.redis_url, timeout=settings.ratelimit.redis_timeout_seconds)
+
+
 def portal_clients(settings: Settings) -> frozenset[str]:
     """The portal's own client_ids (`serve` and `portal-client` provision PORTVAKT_PORTAL__CLIENT_ID): the only
     clients whose tokens may act for an organisation (policy.require_portal)."""
@@ -149,26 +171,30 @@ def assemble(settings: Settings, roles: Iterable[Role] | None = None, overrides:
         raise ValueError(problem)
     o = overrides or Overrides()
     served = set(settings.roles)
+    shared = shared_rate_limits(settings) if served & {"token", "portal"} else None
     if "token" in served:
-        app = _token_service(settings, o, with_altinn="altinn" in served)
+        app = _token_service(settings, o, with_altinn="altinn" in served, shared=shared)
     elif "altinn" in served:
         app = _altinn_alone(settings, o)
     else:  # the portal alone keeps no database; it calls the APIs over HTTP (decision P11)
         app = create_front(settings.limits)
     if "portal" in served:
-        app.mount_portal(portal_app(settings, o))
+        app.mount_portal(portal_app(settings, o, login_counts=shared))
     return app
 
 
-def _token_service(settings: Settings, o: Overrides, *, with_altinn: bool) -> FastPath:
-    """The token service; with the Altinn side in the same process, checking callers against the keyring."""
+def _token_service(settings: Settings, o: Overrides, *, with_altinn: bool,
+                   shared: RedisRateLimits | None = None) -> FastPath:
+    """The token service; with the Altinn side in the same process, checking callers against the keyring; with
+    `shared`, /token's rate limits on every node's counts."""
     rt = build_runtime(settings, o)
+    rt.rate_counter = shared
     altinn = None
     if with_altinn:
         gate = TokenGate(rt.validator, rt.portal_clients, ALTINN_REALM)
         altinn = create_altinn_app(rt.store, rt.clock, gate, hasher=o.hasher,
                                    docs=settings.resolved_interactive_docs())
-    return create_app(rt, altinn=altinn)
+    return create_app(rt, altinn=altinn, push=change_push(settings, rt.store))
 
 
 def _altinn_alone(settings: Settings, o: Overrides) -> FastPath:
@@ -182,9 +208,10 @@ def _altinn_alone(settings: Settings, o: Overrides) -> FastPath:
     return create_altinn_service(altinn, settings.limits)
 
 
-def portal_app(settings: Settings, overrides: Overrides | None = None) -> ASGIApp:
-    """The web portal for these settings: its config, its SMS gateway (the dev outbox in dev mode), and how it
-    reaches the APIs."""
+def portal_app(settings: Settings, overrides: Overrides | None = None, *,
+               login_counts: RedisRateLimits | None = None) -> ASGIApp:
+    """The web portal for these settings: its config, its SMS gateway (the dev outbox in dev mode), how it reaches
+    the APIs, and the login throttle's counts shared with the other nodes (default: shared_rate_limits(settings))."""
     from portvakt.portal import create_portal, portal_config
 
     o = overrides or Overrides()
@@ -193,7 +220,7 @@ def portal_app(settings: Settings, overrides: Overrides | None = None) -> ASGIAp
     http = None if o.portal_transport is None else httpx.AsyncClient(
         transport=o.portal_transport, timeout=config.settings.timeout_seconds, follow_redirects=False)
     return create_portal(config, sms=sms, outbox=outbox, http=http, clock=o.clock or SystemClock(),
-                         monotonic=time.monotonic)
+                         monotonic=time.monotonic, login_counts=login_counts or shared_rate_limits(settings))
 
 
 def _sms(settings: Settings, dev_mode: bool, o: Overrides) -> tuple[SmsGateway, DevOutbox | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from portvakt.settings import Settings
 from portvakt.storage.memory import MemoryReplayCache
 
 if TYPE_CHECKING:
-    pass
+    from portvakt.storage.sql.engine import ConnectionLimits
 
 KEK_FILE = "signing-key-encryption.key"
 ALTINN_SOURCE = "altinn"
@@ -54,7 +54,32 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
         data_dir(settings)
     if migrate:
         upgrade(url)
-    return SqlStore(url, busy_timeout=settings.limits.store_busy_seconds)
+    return SqlStore(url, busy_timeout=settings.limits.store_busy_seconds, limits=connection_limits(settings))
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    """PORTVAKT_STORE__* for PostgreSQL connections: the connect, statement and lock timeouts, TCP keepalives and
+    tcp_user_timeout, the pool (docs/security.md, Store outage); unset timeouts follow limits.store_busy_seconds."""
+    from portvakt.storage.sql.engine import ConnectionLimits
+
+    s = settings.store
+    return ConnectionLimits(connect_timeout=s.connect_timeout_seconds, statement_timeout=s.statement_timeout_seconds,
+                            tcp_user_timeout=s.tcp_user_timeout_seconds, keepalives_idle=s.keepalives_idle_seconds,
+                            keepalives_interval=s.keepalives_interval_seconds, keepalives_count=s.keepalives_count,
+                            pool_size=s.pool_size, max_overflow=s.max_overflow, pool_timeout=s.pool_timeout_seconds)
+
+
+def printable_database_url(settings: Settings) -> str:
+    """The database URL with its password masked, for a line the operator reads."""
+    import sqlalchemy as sa
+
+    return sa.make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+
+
+def replay_window(settings: Settings) -> timedelta:
+    """How long a grant may be valid (grant_max_lifetime + grant_max_future_iat): after the replay store lost its
+    data, grants issued before the loss are refused this long (docs/security.md, Replay after a store crash)."""
+    return timedelta(seconds=settings.token.grant_max_lifetime + settings.token.grant_max_future_iat)
 
 
 def altinn_issuer(settings: Settings) -> str:
@@ -98,7 +123,7 @@ def provision_portal_client(settings: Settings, store: Store, now: datetime) -> 
 
 
 def open_replay(settings: Settings, store: Store) -> ReplayCache:
-    """The replay cache: the database (default), Redis, or process memory."""
+    """The replay cache: the database (default), Redis, or process memory; each bounded by PORTVAKT_STORE__*."""
     if settings.replay_store == "memory":
         return MemoryReplayCache()
     if settings.replay_store == "redis":
@@ -106,7 +131,12 @@ def open_replay(settings: Settings, store: Store) -> ReplayCache:
 
         if not settings.redis_url:
             raise ValueError("PORTVAKT_REDIS_URL is required with PORTVAKT_REPLAY_STORE=redis")
-        return RedisReplayCache(settings.redis_url)
+        s = settings.store
+        return RedisReplayCache(settings.redis_url, window=replay_window(settings),
+                                socket_timeout=s.redis_socket_timeout_seconds,
+                                connect_timeout=s.redis_socket_connect_timeout_seconds,
+                                health_check_interval=s.redis_health_check_interval_seconds)
     from portvakt.storage.sql.replay import SqlReplayCache
 
-    return SqlReplayCache(settings.resolved_database_url(), busy_timeout=settings.limits.store_busy_seconds)
+    return SqlReplayCache(settings.resolved_database_url(), busy_timeout=settings.limits.store_busy_seconds,
+                          limits=connection_limits(settings))

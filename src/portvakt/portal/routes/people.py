@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.requests import Request
@@ -94,7 +95,7 @@ async def _check(request: Request, username: str, password: str, ip: str) -> Per
     try:
         return await portal.backend.login(username, password)
     except PortalError:
-        portal.limiter.unchecked(username, ip)
+        await asyncio.to_thread(portal.limiter.unchecked, username, ip)
         raise
 
 
@@ -107,7 +108,7 @@ async def login(request: Request) -> Response:
     if not username or not password or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
         return _login_page(request, status=400, error="login.required", username=username[:MAX_USERNAME])
     ip = _client_ip(request)
-    wait = portal.limiter.admit(username, ip)
+    wait = await asyncio.to_thread(portal.limiter.admit, username, ip)  # the counts may live in Redis
     if wait:
         log.warning("portal login refused while locked (username or address over the failure limit)")
         return _locked(request, wait)
@@ -117,7 +118,7 @@ async def login(request: Request) -> Response:
         return _busy(request, username, exc.retry_after)
     if person is None:
         return _login_page(request, status=401, error="login.failed", username=username)
-    portal.limiter.succeeded(username, ip)
+    await asyncio.to_thread(portal.limiter.succeeded, username, ip)
     if not person.roles:
         return _login_page(request, status=403, error="login.no_roles", username=username)
     return _logged_in(request, session, person)

@@ -20,8 +20,9 @@ class MemoryReplayCache:
         self._lock = threading.Lock()
         self._clock: Clock = clock or SystemClock()
 
-    def first_use(self, key: bytes, expires: datetime) -> bool:
-        """Record the key; False on a replay of one that has not expired (decision T5)."""
+    def first_use(self, key: bytes, expires: datetime, issued_at: datetime | None = None) -> bool:
+        """Record the key; False on a replay of one that has not expired (decision T5). `issued_at` is not needed:
+        this cache never outlives its data."""
         with self._lock:
             seen = self._seen.get(key)
             if seen is not None and seen > self._clock.now():

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
 import sqlalchemy as sa
+from psycopg.abc import PQGen
+from psycopg.errors import ConnectionTimeout, _WaitTimeout
 from sqlalchemy.engine import URL, Connection, Engine
 
 from portvakt.domain.errors import StoreUnavailable
@@ -17,8 +22,92 @@ from portvakt.domain.errors import StoreUnavailable
 BUSY_TIMEOUT_SECONDS = 2.0  # default wait for a busy database (settings: limits.store_busy_seconds)
 FILE_MODE = 0o600  # the database file and, as SQLite copies the main file's mode, its -wal and -shm
 DIR_MODE = 0o700
-PG_LOCK_TIMEOUT = "15s"
+PG_LOCK_TIMEOUT = "15s"  # an engine made without ConnectionLimits (migrations, tools): as before
 READ_ONLY = "portvakt_read_only"  # execution option: a deferred, query-only SQLite transaction
+#: The client's own bound is the statement timeout plus this: the server's cancel normally comes first and leaves the
+#: connection usable; the client's bound ends what the server can't (a hung server, a black-holed link).
+DEADLINE_MARGIN = 0.5
+_WAIT_INTERVAL = 0.1  # psycopg's own polling interval while it waits on the socket
+RV = TypeVar("RV")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """Bounds on every wait of a PostgreSQL connection, and the size of an engine's pool (docs/security.md, Store
+    outage). `statement_timeout` and `pool_timeout` None: the busy timeout the engine is made with."""
+
+    connect_timeout: float = 2.0
+    statement_timeout: float | None = None
+    tcp_user_timeout: float = 5.0
+    keepalives_idle: int = 5
+    keepalives_interval: int = 2
+    keepalives_count: int = 3
+    pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout: float | None = None
+
+    def statement_seconds(self, busy_timeout: float) -> float:
+        """The statement timeout in seconds: its own, else the busy timeout."""
+        return self.statement_timeout if self.statement_timeout is not None else busy_timeout
+
+    def deadline(self, busy_timeout: float) -> float:
+        """How long the client waits for any one answer of the server before it gives the connection up."""
+        return self.statement_seconds(busy_timeout) + DEADLINE_MARGIN
+
+
+def pg_connect_params(limits: ConnectionLimits, busy_timeout: float, given: dict[str, str]) -> dict[str, str]:
+    """libpq parameters that bound a PostgreSQL connection: the connect timeout, TCP keepalives and
+    tcp_user_timeout (a black-holed link is noticed), and the statement and lock timeouts (`-c` options; the
+    lock timeout is the busy timeout). `given` are the URL's own parameters: they win, and its `options` come after
+    ours (PostgreSQL takes the last of a repeated -c)."""
+    ours = {
+        "connect_timeout": str(max(1, math.ceil(limits.connect_timeout))),  # libpq: whole seconds, at least 2
+        "keepalives": "1",
+        "keepalives_idle": str(limits.keepalives_idle),
+        "keepalives_interval": str(limits.keepalives_interval),
+        "keepalives_count": str(limits.keepalives_count),
+        "tcp_user_timeout": str(_ms(limits.tcp_user_timeout)),
+    }
+    options = (f"-c statement_timeout={_ms(limits.statement_seconds(busy_timeout))} "
+               f"-c lock_timeout={_ms(busy_timeout)}")
+    if given.get("options"):
+        options = f"{options} {given['options']}"
+    return {**ours, **given, "options": options}
+
+
+def _ms(seconds: float) -> int:
+    """Whole milliseconds, at least one (0 would mean "no timeout" to PostgreSQL)."""
+    return max(1, math.ceil(seconds * 1000))
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection on which no wait for the server lasts longer than `deadline` seconds: past it the
+    connection is closed and ConnectionTimeout raised, which the pool takes for a lost connection. No server-side
+    timeout ends a wait on a server that is stopped or a link that is black-holed (docs/security.md, Store outage).
+    `notifies()` waits as long as its caller asks."""
+
+    deadline: float | None = None
+    _listening = False
+
+    def wait(self, gen: PQGen[RV], interval: float = _WAIT_INTERVAL, timeout: float | None = None) -> RV:
+        """psycopg's wait, bounded by `deadline` when the caller gives no timeout of its own."""
+        bound = self.deadline if timeout is None and not self._listening else None
+        if bound is None:
+            return super().wait(gen, interval, timeout)
+        try:
+            return super().wait(gen, interval, bound)
+        except _WaitTimeout:
+            self.close()
+            raise ConnectionTimeout(f"the database did not answer within {bound:g} s") from None
+
+    def notifies(self, *, timeout: float | None = None,
+                 stop_after: int | None = None) -> Generator[psycopg.Notify, None, None]:
+        """psycopg's notifies(), without the deadline: a listener waits for as long as it asks."""
+        self._listening = True
+        try:
+            yield from super().notifies(timeout=timeout, stop_after=stop_after)
+        finally:
+            self._listening = False
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -34,19 +123,45 @@ def normalise_url(url: str | URL) -> URL:
     raise ValueError(f"unsupported database backend {backend!r}; use sqlite:/// or postgresql://")
 
 
-def make_engine(url: str | URL, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engine:
+def make_engine(url: str | URL, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+                limits: ConnectionLimits | None = None) -> Engine:
     """An engine for the URL, with the SQLite pragmas and transaction mode portvakt relies on; no wait for a
-    pooled connection or a busy SQLite database lasts longer than `busy_timeout` seconds."""
+    pooled connection or a busy SQLite database lasts longer than `busy_timeout` seconds. On PostgreSQL with
+    `limits` (a serving process), every connect, statement, lock wait and answer is bounded too (pg_connect_params,
+    BoundedConnection); without them (migrations, tools) only the lock wait, as before."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "postgresql":
-        # A unit of work waits at most this long for the store lock (a nested begin() fails, not hangs).
-        lock_timeout = {} if "options" in parsed.query else {"options": f"-c lock_timeout={PG_LOCK_TIMEOUT}"}
-        return sa.create_engine(parsed, pool_pre_ping=True, pool_timeout=busy_timeout, connect_args=lock_timeout)
+        if limits is None:
+            # A unit of work waits at most this long for the store lock (a nested begin() fails, not hangs).
+            lock_timeout = {} if "options" in parsed.query else {"options": f"-c lock_timeout={PG_LOCK_TIMEOUT}"}
+            return sa.create_engine(parsed, pool_pre_ping=True, pool_timeout=busy_timeout,
+                                    connect_args=lock_timeout)
+        return _bounded_pg_engine(parsed, busy_timeout, limits)
     pool = {} if _in_memory(parsed.database) else {"pool_timeout": busy_timeout}
     secure_sqlite_file(parsed.database)
     engine = sa.create_engine(parsed, connect_args={"timeout": busy_timeout}, **pool)
     sa.event.listen(engine, "connect", partial(_sqlite_on_connect, busy_ms=int(busy_timeout * 1000)))
     sa.event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _bounded_pg_engine(url: URL, busy_timeout: float, limits: ConnectionLimits) -> Engine:
+    """A PostgreSQL engine whose connections are BoundedConnections with pg_connect_params, and whose pool waits at
+    most pool_timeout (default: the busy timeout) for a free connection."""
+    given = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
+    params = pg_connect_params(limits, busy_timeout, given)
+    pool_timeout = limits.pool_timeout if limits.pool_timeout is not None else busy_timeout
+    engine = sa.create_engine(url, pool_pre_ping=True, pool_timeout=pool_timeout,
+                              pool_size=limits.pool_size, max_overflow=limits.max_overflow, connect_args=params)
+    deadline = limits.deadline(busy_timeout)
+
+    def connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> BoundedConnection:
+        """Open a BoundedConnection where SQLAlchemy would open a plain psycopg one."""
+        conn = BoundedConnection.connect(*cargs, **cparams)
+        conn.deadline = deadline
+        return conn
+
+    sa.event.listen(engine, "do_connect", connect)
     return engine
 
 
@@ -58,7 +173,13 @@ def secure_sqlite_file(database: str | None) -> None:
     path = Path(str(database))
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=DIR_MODE)
-    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, FILE_MODE))
+    if not path.exists():
+        # Create it only when missing. Opening and closing a database file that this process already has open
+        # in SQLite would drop all of the process's POSIX locks on it (fcntl semantics), so another process
+        # could take the file for unused and delete the WAL under its readers ("database disk image is
+        # malformed"; https://www.sqlite.org/howtocorrupt.html §2.2).
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with suppress(FileNotFoundError):
             st = each.stat()

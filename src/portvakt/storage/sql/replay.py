@@ -1,4 +1,5 @@
-"""The replay cache on the database: one `INSERT ... ON CONFLICT` per grant on a dedicated raw connection."""
+"""The replay cache on the database: one `INSERT ... ON CONFLICT` per grant on a dedicated raw connection, every
+wait of it bounded (docs/security.md, Store outage)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ from sqlalchemy.engine import URL, Engine
 from portvakt.domain.errors import StoreUnavailable
 from portvakt.domain.ports import Clock
 
-from .engine import BUSY_TIMEOUT_SECONDS, normalise_url, secure_sqlite_file
+from .engine import (
+    BUSY_TIMEOUT_SECONDS,
+    DEADLINE_MARGIN,
+    BoundedConnection,
+    ConnectionLimits,
+    normalise_url,
+    pg_connect_params,
+    secure_sqlite_file,
+)
 
 # One statement decides: a new key inserts; a key whose stored entry has expired is taken over; else no row.
 # `expires` is whole epoch seconds: an entry has expired once it is <= now.
@@ -29,6 +38,10 @@ _INSERT = ("INSERT INTO used_grants (key, expires) VALUES ({p}, {p}) ON CONFLICT
 _PURGE_ALL = "DELETE FROM used_grants WHERE expires <= {p}"
 _PURGE_SLICE = "DELETE FROM used_grants WHERE key >= {p} AND key < {p} AND expires <= {p}"
 _PURGE_LAST = "DELETE FROM used_grants WHERE key >= {p} AND expires <= {p}"
+# PostgreSQL purges in batches, each one short statement under the statement timeout: a purge that fell behind
+# catches up a batch at a time, and first_use gets its turn between them.
+_PURGE_BATCH = "DELETE FROM used_grants WHERE key IN (SELECT key FROM used_grants WHERE expires <= {p} LIMIT {n})"
+PG_PURGE_BATCH = 5000
 _SLACK = 0.01  # a wait for the lock shorter than this leaves the busy timeout as it is (no extra PRAGMA)
 
 
@@ -54,6 +67,7 @@ class _Sqlite:
     placeholder = "?"
     now_sql = "CAST(strftime('%s', 'now') AS INTEGER)"  # whole seconds, rounded down
     purge_slices = 16
+    purge_batch: int | None = None  # each slice's DELETE takes all of its expired keys at once
 
     def __init__(self, path: str, busy_timeout: float) -> None:
         self._path = path
@@ -97,32 +111,42 @@ class _Sqlite:
 
 
 class _Postgres:
-    """A raw psycopg connection in autocommit mode with server-side prepared statements; reconnects once."""
+    """A raw psycopg connection in autocommit mode with server-side prepared statements, bounded as the engine's
+    (engine.pg_connect_params, BoundedConnection); reconnects once when the connection dropped."""
 
     placeholder = "%s"
     now_sql = "EXTRACT(EPOCH FROM now())"  # numeric: compared exactly with the integer column
     purge_slices = 1  # MVCC: a long DELETE blocks no insert
+    purge_batch: int | None = PG_PURGE_BATCH
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, busy_timeout: float, limits: ConnectionLimits) -> None:
         query = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
-        query.setdefault("connect_timeout", "5")
-        self._conninfo = make_conninfo(host=url.host, port=url.port, user=url.username,
-                                       password=url.password, dbname=url.database, **query)
-        self._conn: psycopg.Connection[Any] | None = None
+        self._conninfo = make_conninfo(host=url.host, port=url.port, user=url.username, password=url.password,
+                                       dbname=url.database, **pg_connect_params(limits, busy_timeout, query))
+        self._deadline = limits.deadline(busy_timeout)
+        self._conn: BoundedConnection | None = None
 
-    def _execute(self, sql: str, params: tuple[Any, ...]) -> int:
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self._conninfo, autocommit=True, prepare_threshold=0)
-        return self._conn.execute(sql, params, prepare=True).rowcount
+    def _execute(self, sql: str, params: tuple[Any, ...], deadline: float) -> int:
+        conn = self._conn
+        if conn is None or conn.closed:
+            conn = self._conn = BoundedConnection.connect(self._conninfo, autocommit=True, prepare_threshold=0)
+        conn.deadline = deadline
+        return conn.execute(sql, params, prepare=True).rowcount
 
     def execute(self, sql: str, params: tuple[Any, ...], left: float | None = None) -> int:
-        """Run one statement; if the connection dropped, reconnect and retry once (fails closed)."""
+        """Run one statement, waiting for its answer at most the deadline, or `left` (what remains of the caller's
+        budget) and the margin; if the connection dropped, reconnect and retry once (fails closed). A server that
+        did not answer in time is not asked again: the caller has waited its share."""
+        deadline = self._deadline if left is None else min(self._deadline, max(left, 0.0) + DEADLINE_MARGIN)
         try:
             try:
-                return self._execute(sql, params)
+                return self._execute(sql, params, deadline)
+            except psycopg.errors.ConnectionTimeout:
+                self.close()
+                raise
             except (psycopg.OperationalError, psycopg.InterfaceError):
                 self.close()
-                return self._execute(sql, params)
+                return self._execute(sql, params, deadline)
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise StoreUnavailable(f"the replay store is unavailable: {type(exc).__name__}") from exc
 
@@ -137,9 +161,9 @@ class _Postgres:
         self._conn = None
 
 
-def _backend(url: URL, busy_timeout: float) -> _Sqlite | _Postgres:
+def _backend(url: URL, busy_timeout: float, limits: ConnectionLimits) -> _Sqlite | _Postgres:
     if url.get_backend_name() == "postgresql":
-        return _Postgres(url)
+        return _Postgres(url, busy_timeout, limits)
     if not url.database or url.database == ":memory:":
         raise ValueError("the SQLite replay cache needs a database file shared by all workers")
     return _Sqlite(url.database, busy_timeout)
@@ -161,17 +185,20 @@ class SqlReplayCache:
 
     Expiries are kept in whole epoch seconds, rounded up (the token service passes whole seconds anyway).
     Whether a stored entry has expired is judged by `clock` when given (tests with a fixed clock),
-    else by the database's own wall clock.
+    else by the database's own wall clock. On PostgreSQL the connection is bounded by `limits` (default
+    ConnectionLimits()): its connect, statement and lock timeouts, and its client-side deadline.
     """
 
     def __init__(self, engine_or_url: Engine | URL | str, *, clock: Clock | None = None,
-                 busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+                 busy_timeout: float = BUSY_TIMEOUT_SECONDS, limits: ConnectionLimits | None = None) -> None:
         url = normalise_url(engine_or_url.url if isinstance(engine_or_url, Engine) else engine_or_url)
-        self._backend = _backend(url, busy_timeout)
+        self._backend = _backend(url, busy_timeout, limits or ConnectionLimits())
         self._wait = busy_timeout
         p = self._backend.placeholder
         self._insert = _INSERT.format(p=p, now=p if clock is not None else self._backend.now_sql)
-        self._purges = purge_plan(p, self._backend.purge_slices)
+        batch = self._backend.purge_batch
+        self._purges = ([(_PURGE_BATCH.format(p=p, n=batch), ())] if batch
+                        else purge_plan(p, self._backend.purge_slices))
         self._clock = clock
         self._lock = threading.Lock()
         self._last: tuple[datetime | None, int] = (None, 0)
@@ -186,8 +213,9 @@ class SqlReplayCache:
         self._last = (expires, seconds)
         return seconds
 
-    def first_use(self, key: bytes, expires: datetime) -> bool:
-        """Record the key; True when it was not seen before (or had expired), False on a replay."""
+    def first_use(self, key: bytes, expires: datetime, issued_at: datetime | None = None) -> bool:
+        """Record the key; True when it was not seen before (or had expired), False on a replay. `issued_at` is not
+        needed: the database keeps what it committed (decision S1)."""
         if self._clock is None:
             params: tuple[Any, ...] = (key, self._expiry(expires))
         else:
@@ -211,8 +239,13 @@ class SqlReplayCache:
         """Forget keys that expired at or before `now` (whole seconds); returns how many."""
         cutoff = now_seconds(now)
         removed = 0
+        batch = self._backend.purge_batch
         for sql, bounds in self._purges:  # the lock is released between slices: first_use gets its turn
-            removed += self._run(sql, (*bounds, cutoff))
+            while True:
+                done = self._run(sql, (*bounds, cutoff))
+                removed += done
+                if batch is None or done < batch:
+                    break
         return removed
 
     def close(self) -> None:

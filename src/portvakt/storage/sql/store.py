@@ -7,29 +7,37 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
 
 from portvakt.domain.models import Change
 
-from .engine import BUSY_TIMEOUT_SECONDS, READ_ONLY, make_engine, unavailable_on_driver_error
+from .engine import BUSY_TIMEOUT_SECONDS, READ_ONLY, ConnectionLimits, make_engine, unavailable_on_driver_error
 from .migrate import upgrade
+from .notify import ChangeListener, notify_on_commit
 from .schema import changes
 from .uow import SqlUnitOfWork
 
 # Units of work run one at a time, as on the memory store and SQLite (BEGIN IMMEDIATE): no lost updates
 # from read-modify-write, and change-feed sequence numbers become visible in order.
 STORE_LOCK = 0x706F7274  # "port"
+#: libpq settings of the change listener's connection (decision S12): a dead server or network is noticed within
+#: about 25 s even when nothing is sent; the URL's own values win.
+LISTENER_CONNECTION = {"application_name": "portvakt-listener", "connect_timeout": 5, "keepalives": 1,
+                       "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+                       "tcp_user_timeout": 25_000}
 
 
 class SqlStore:
     """A transactional Store over SQLAlchemy; `migrate=True` brings the schema to head first. A database that
     stays busy or unreachable for `busy_timeout` seconds raises StoreUnavailable (docs/security.md, Store outage)."""
 
-    def __init__(self, url: str | URL, *, migrate: bool = False, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+    def __init__(self, url: str | URL, *, migrate: bool = False, busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+                 limits: ConnectionLimits | None = None) -> None:
         if migrate:
             upgrade(url)
-        self.engine = make_engine(url, busy_timeout=busy_timeout)
+        self.engine = make_engine(url, busy_timeout=busy_timeout, limits=limits)
         self._read_options: dict[str, Any] = (
             {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
             if self.engine.dialect.name == "postgresql" else {READ_ONLY: True})
@@ -38,9 +46,13 @@ class SqlStore:
     def begin(self) -> Iterator[SqlUnitOfWork]:
         """One transaction: commit when the block ends normally, roll back on an exception."""
         with unavailable_on_driver_error(), self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
+            postgres = conn.dialect.name == "postgresql"
+            if postgres:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(STORE_LOCK)))
-            yield SqlUnitOfWork(conn)
+            uow = SqlUnitOfWork(conn)
+            yield uow
+            if postgres and uow.changed:
+                notify_on_commit(conn)
 
     @contextmanager
     def read(self) -> Iterator[SqlUnitOfWork]:
@@ -72,6 +84,20 @@ class SqlStore:
         stmt = sa.delete(changes).where(changes.c.at < before, changes.c.seq < newest)
         with unavailable_on_driver_error(), self.engine.begin() as conn:
             return conn.execute(stmt).rowcount
+
+    def change_listener(self, **options: Any) -> ChangeListener | None:
+        """On PostgreSQL, a listener for the changes committed through any node, on a connection of its own
+        (decision S12; `options` go to ChangeListener); None on SQLite, where the poll alone reads the feed."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        _args, params = self.engine.dialect.create_connect_args(self.engine.url)
+        params = {**LISTENER_CONNECTION, **params, "autocommit": True}
+
+        def connect() -> psycopg.Connection[Any]:
+            """A new autocommit connection to the store's database."""
+            return psycopg.connect(**params)
+
+        return ChangeListener(connect, **options)
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -24,7 +24,13 @@ class SqlUnitOfWork(ComposedUnitOfWork):
 
     def __init__(self, conn: Connection, *, read_only: bool = False) -> None:
         tx = SqlTransaction(conn, read_only=read_only)
+        self._audit = SqlAuditLog(tx)
         super().__init__(orgs=SqlOrganisations(tx), clients=SqlClients(tx), scopes=SqlScopes(tx),
                          delegations=SqlDelegations(tx), people=SqlPeople(tx), signing_keys=SqlSigningKeys(tx),
-                         audit=SqlAuditLog(tx))
+                         audit=self._audit)
         self.tx = tx
+
+    @property
+    def changed(self) -> bool:
+        """True once this unit of work has written a change-feed row (the store then announces it, decision S12)."""
+        return self._audit.changed

@@ -41,6 +41,10 @@ class SqlAuditLog(SqlRepository, AuditLog):
             query = query.where(e.at >= since)
         return [rows.to_audit(r) for r in self._conn.execute(query)]
 
+    #: Set once this transaction wrote a change-feed row (decision S12: the store then notifies the other nodes).
+    changed = False
+
     @writes
     def record_change(self, kind: str, key: str) -> None:
         self._conn.execute(sa.insert(changes).values(kind=kind, key=key, at=datetime.now(UTC)))
+        self.changed = True
