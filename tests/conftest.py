@@ -21,7 +21,7 @@ from portvakt.settings import Settings
 from portvakt.storage.memory import MemoryStore
 from portvakt.wiring import Overrides, assemble
 
-pytest_plugins = ["tests.conftest_pg", "tests.conftest_keys"]
+pytest_plugins = ["tests.conftest_pg", "tests.conftest_keys", "tests.conftest_redis"]
 
 ISSUER = "http://portvakt.test/"
 PROVIDER = "974760673"

@@ -4,87 +4,24 @@ Redis share their counts, and a Redis that is down or does not answer leaves eac
 from __future__ import annotations
 
 import logging
-import shutil
-import signal
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from portvakt.jose import PrivateKeyHandle
 from portvakt.portal.ratelimit import LoginLimiter
 from portvakt.storage import redis_ratelimit
 from portvakt.storage.redis_ratelimit import CountsUnavailable, RedisRateLimits
 from tests.api.test_ratelimit import Registry, make_node, make_registry, retry_after
-from tests.api.test_serve import free_port, release_port
-
-REDIS = shutil.which("redis-server")
-needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (apt-get install redis-server)")
-
-
-class RedisProcess:
-    """`redis-server --save ""` on a free port of 127.0.0.1, in a directory of its own."""
-
-    def __init__(self, directory: Path) -> None:
-        assert REDIS is not None
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        try:  # free_port holds the port until redis-server has bound it (both set SO_REUSEADDR)
-            self.proc = subprocess.Popen([REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                          "--appendonly", "no", "--dir", str(directory)],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.client = redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
-            self._wait()
-        finally:
-            release_port(self.port)
-
-    def _wait(self) -> None:
-        """Until it answers PING (at most 10 s)."""
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if self.client.ping():
-                    return
-            except redis.RedisError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    raise
-                time.sleep(0.05)
-
-    def pause(self) -> None:
-        """SIGSTOP: connections are accepted by the kernel, nothing answers."""
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        """SIGCONT."""
-        self.proc.send_signal(signal.SIGCONT)
-
-    def stop(self) -> None:
-        """Kill it for good."""
-        self.proc.send_signal(signal.SIGCONT)
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-        self.client.close()
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    """One Redis for the module's tests."""
-    if REDIS is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    server = RedisProcess(tmp_path_factory.mktemp("redis"))
-    yield server
-    server.stop()
+from tests.redis_server import RedisServer, dead_url
 
 
 @pytest.fixture
-def redis_url(redis_server: RedisProcess) -> str:
+def redis_url(redis_server: RedisServer) -> str:
     """The module's Redis, emptied for this test."""
-    redis_server.client.flushall()
+    redis_server.client().flushall()
     return redis_server.url
 
 
@@ -94,14 +31,6 @@ def registry(rsa_keys: list[PrivateKeyHandle]) -> Registry:
     return make_registry(rsa_keys[0])
 
 
-def dead_url() -> str:
-    """A Redis URL where nothing listens."""
-    port = free_port()
-    release_port(port)
-    return f"redis://127.0.0.1:{port}/0"
-
-
-@needs_redis
 def test_two_nodes_on_one_redis_share_the_client_limit(registry: Registry, redis_url: str) -> None:
     a = make_node(registry, redis_url, per_client_per_minute=4)
     b = make_node(registry, redis_url, per_client_per_minute=4)
@@ -112,7 +41,6 @@ def test_two_nodes_on_one_redis_share_the_client_limit(registry: Registry, redis
     assert [n.token().status_code for n in (*alone, *alone)] == [200] * 4, "control: without Redis each counts alone"
 
 
-@needs_redis
 def test_two_nodes_on_one_redis_share_the_address_limit(registry: Registry, redis_url: str) -> None:
     a = make_node(registry, redis_url, per_address_per_minute=6)
     b = make_node(registry, redis_url, per_address_per_minute=6)
@@ -123,7 +51,6 @@ def test_two_nodes_on_one_redis_share_the_address_limit(registry: Registry, redi
     assert b.post(address="192.0.2.99").status_code == 400
 
 
-@needs_redis
 def test_junk_grants_spread_over_nodes_do_not_lock_the_victim_out(registry: Registry, redis_url: str,
                                                                   rsa_keys: list[PrivateKeyHandle]) -> None:
     a = make_node(registry, redis_url, per_client_per_minute=2)
@@ -134,7 +61,6 @@ def test_junk_grants_spread_over_nodes_do_not_lock_the_victim_out(registry: Regi
     retry_after(a.token())
 
 
-@needs_redis
 def test_redis_counts_are_atomic_across_clients(redis_url: str) -> None:
     nodes = [RedisRateLimits(redis_url, timeout=1) for _ in range(2)]
     admitted: list[float] = []
@@ -158,8 +84,7 @@ def test_redis_counts_are_atomic_across_clients(redis_url: str) -> None:
         counts.close()
 
 
-@needs_redis
-def test_parallel_logins_on_two_nodes_admit_five(redis_server: RedisProcess, redis_url: str) -> None:
+def test_parallel_logins_on_two_nodes_admit_five(redis_server: RedisServer, redis_url: str) -> None:
     """docs/security.md, Login brute force, across nodes: of 11 attempts at once on two nodes, 5 are let through."""
     limiters = [LoginLimiter(5, 20, 300, now=time.monotonic, shared=RedisRateLimits(redis_url, timeout=1))
                 for _ in range(2)]
@@ -176,7 +101,7 @@ def test_parallel_logins_on_two_nodes_admit_five(redis_server: RedisProcess, red
     for t in threads:
         t.join()
     assert waits.count(0) == 5 and all(290 <= w <= 300 for w in waits if w)
-    assert not any(b"ida" in key.lower() for key in redis_server.client.keys("*")), "usernames are hashed"
+    assert not any(b"ida" in key.lower() for key in redis_server.client().keys("*")), "usernames are hashed"
     limiters[0].unchecked("ida@vendor.test", "192.0.2.1")
     assert limiters[1].admit("ida@vendor.test", "192.0.2.1") == 0, "a taken-back attempt frees its slot everywhere"
     assert limiters[1].retry_after("ida@vendor.test", "192.0.2.2") > 0
@@ -196,12 +121,11 @@ def test_redis_down_each_node_counts_alone_and_says_so_once(registry: Registry,
     assert len(lines) == 1 and "did not answer (ConnectionError)" in lines[0], lines
 
 
-@needs_redis
 def test_a_redis_that_does_not_answer_costs_one_timeout_per_interval(
         registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(redis_ratelimit, "RETRY_SECONDS", 0.5)
-    server = RedisProcess(tmp_path)
+    server = RedisServer(tmp_path)
     try:
         a = make_node(registry, server.url, per_client_per_minute=3, redis_timeout_seconds=0.2)
         b = make_node(registry, server.url, per_client_per_minute=3, redis_timeout_seconds=0.2)
@@ -225,9 +149,8 @@ def test_a_redis_that_does_not_answer_costs_one_timeout_per_interval(
         server.stop()
 
 
-@needs_redis
 def test_after_a_timeout_redis_is_not_asked_until_the_interval_is_over(tmp_path: Path) -> None:
-    server = RedisProcess(tmp_path)
+    server = RedisServer(tmp_path)
     try:
         counts = RedisRateLimits(server.url, timeout=0.2)
         assert counts.admit([("k", 5, 60.0)]) == 0.0

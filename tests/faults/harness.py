@@ -44,7 +44,7 @@ from tests.faults.load import (
 )
 from tests.faults.postgres import Cluster
 from tests.faults.proxy import LinkProxy
-from tests.faults.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 ISSUER = "http://portvakt.faults/"
 KEK = "fault-suite-key-encryption-key"  # a test value shared by both nodes, as an operator shares theirs
@@ -267,7 +267,7 @@ class Deployment:
         self.replay = replay
         self.database = f"faults_{name.replace('-', '_')}"
         cluster.create_database(self.database, template=registry.template)
-        self.redis = RedisServer(folder / "redis")
+        self.redis = RedisServer(folder / "redis", save="3600 1")
         self.proxy = LinkProxy(cluster.port)
         redis_url = self.redis.url if replay == "redis" else None
         self.nodes = {

@@ -16,8 +16,7 @@ import redis
 from portvakt.domain.errors import StoreUnavailable
 from portvakt.domain.ports import IssuedBeforeLoss
 from portvakt.storage.redis_replay import RedisReplayCache
-
-from .redis_process import RedisProcess
+from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.slow  # starts a redis-server
 WINDOW = timedelta(seconds=130)  # grant_max_lifetime + grant_max_future_iat, the defaults
@@ -41,14 +40,14 @@ def ago(seconds: float) -> datetime:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RedisProcess]:
-    proc = RedisProcess(tmp_path / "redis")
+def server(tmp_path: Path) -> Iterator[RedisServer]:
+    proc = RedisServer(tmp_path / "redis")
     yield proc
     proc.stop()
 
 
 @pytest.fixture
-def cache(server: RedisProcess) -> Iterator[RedisReplayCache]:
+def cache(server: RedisServer) -> Iterator[RedisReplayCache]:
     made = RedisReplayCache(server.url, window=WINDOW)
     yield made
     made.close()
@@ -68,7 +67,7 @@ def test_first_use_then_replay(cache: RedisReplayCache) -> None:
     assert cache.first_use(k("b"), soon(), now()) is True
 
 
-def test_a_first_start_refuses_grants_made_before_it_for_the_window_only(server: RedisProcess,
+def test_a_first_start_refuses_grants_made_before_it_for_the_window_only(server: RedisServer,
                                                                          cache: RedisReplayCache) -> None:
     with pytest.raises(IssuedBeforeLoss):
         cache.first_use(k("older"), soon(), ago(5))
@@ -77,7 +76,7 @@ def test_a_first_start_refuses_grants_made_before_it_for_the_window_only(server:
     assert WINDOW.total_seconds() - 2 <= ttl <= WINDOW.total_seconds()
 
 
-def test_a_flush_is_detected_and_grants_issued_before_it_are_refused(server: RedisProcess,
+def test_a_flush_is_detected_and_grants_issued_before_it_are_refused(server: RedisServer,
                                                                      cache: RedisReplayCache) -> None:
     _settle(cache)
     used = ago(0)
@@ -100,7 +99,7 @@ def test_a_flush_is_detected_and_grants_issued_before_it_are_refused(server: Red
 
 
 def test_a_restart_from_an_old_snapshot_is_detected_though_the_epoch_key_survived(
-        server: RedisProcess, cache: RedisReplayCache) -> None:
+        server: RedisServer, cache: RedisReplayCache) -> None:
     _settle(cache)
     before = now()
     assert cache.first_use(k("before-snapshot"), soon(), before) is True
@@ -117,7 +116,7 @@ def test_a_restart_from_an_old_snapshot_is_detected_though_the_epoch_key_survive
         cache.first_use(k("before-snapshot"), soon(), before)
 
 
-def test_every_worker_applies_a_loss_another_one_detected(server: RedisProcess, cache: RedisReplayCache) -> None:
+def test_every_worker_applies_a_loss_another_one_detected(server: RedisServer, cache: RedisReplayCache) -> None:
     _settle(cache)
     other = RedisReplayCache(server.url, window=WINDOW)  # another worker, or another node
     try:
@@ -138,7 +137,7 @@ def test_every_worker_applies_a_loss_another_one_detected(server: RedisProcess, 
         other.close()
 
 
-def test_the_window_ends_when_every_grant_issued_before_the_loss_has_expired(server: RedisProcess) -> None:
+def test_the_window_ends_when_every_grant_issued_before_the_loss_has_expired(server: RedisServer) -> None:
     short = RedisReplayCache(server.url, window=timedelta(seconds=1))
     try:
         issued = ago(3)
@@ -150,7 +149,7 @@ def test_the_window_ends_when_every_grant_issued_before_the_loss_has_expired(ser
         short.close()
 
 
-def test_a_repeated_call_with_its_own_nonce_is_still_the_first_use(server: RedisProcess,
+def test_a_repeated_call_with_its_own_nonce_is_still_the_first_use(server: RedisServer,
                                                                    cache: RedisReplayCache) -> None:
     """A lost connection is tried once more: the grant key holds that call's nonce, so the retry is no replay."""
     _settle(cache)
@@ -163,7 +162,7 @@ def test_a_repeated_call_with_its_own_nonce_is_still_the_first_use(server: Redis
 
 
 @pytest.mark.timing  # a latency bound: run alone (docs/testing.md)
-def test_a_paused_redis_fails_fast_and_then_answers_again(server: RedisProcess, cache: RedisReplayCache) -> None:
+def test_a_paused_redis_fails_fast_and_then_answers_again(server: RedisServer, cache: RedisReplayCache) -> None:
     _settle(cache)
     server.pause()
     try:
@@ -184,7 +183,7 @@ def test_a_paused_redis_fails_fast_and_then_answers_again(server: RedisProcess, 
 
 
 @pytest.mark.timing  # a latency bound: run alone (docs/testing.md)
-def test_a_killed_redis_is_unavailable_at_once_and_its_restart_is_a_loss(server: RedisProcess,
+def test_a_killed_redis_is_unavailable_at_once_and_its_restart_is_a_loss(server: RedisServer,
                                                                           cache: RedisReplayCache) -> None:
     _settle(cache)
     used = now()
@@ -199,7 +198,7 @@ def test_a_killed_redis_is_unavailable_at_once_and_its_restart_is_a_loss(server:
         cache.first_use(k("used"), soon(), used)
 
 
-def test_a_script_redis_refuses_is_unavailable_not_a_crash(server: RedisProcess, cache: RedisReplayCache) -> None:
+def test_a_script_redis_refuses_is_unavailable_not_a_crash(server: RedisServer, cache: RedisReplayCache) -> None:
     client = redis.Redis.from_url(server.url)
     try:
         client.set("portvakt:epoch", "not-a-string-epoch")

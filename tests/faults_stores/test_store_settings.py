@@ -87,7 +87,7 @@ def test_serve_prints_the_database_without_its_password(monkeypatch: pytest.Monk
     for name, value in (("PORTVAKT_HOST", "127.0.0.1"), ("PORTVAKT_PORT", "8080")):
         monkeypatch.setenv(name, value)  # serve() sets them: restored after the test
     monkeypatch.setattr(serve_cli, "_prepare", lambda s, demo: None)
-    monkeypatch.setattr(serve_cli.uvicorn, "run", lambda *a, **kw: None)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: None)
     serve_cli.serve(host="127.0.0.1", port=8080, workers=1, demo=False, access_log=False, only=None,
                     altinn_url=None, token_issuer=None)
     printed = " ".join(capsys.readouterr().err.split())

@@ -17,9 +17,9 @@ import pytest
 
 from portvakt.jose import PrivateKeyHandle
 from tests.api.test_serve import Server, grant, post
+from tests.redis_server import RedisServer
 
 from .deploy import seed_registry
-from .redis_process import RedisProcess
 
 #: Real processes, and latency bounds: run alone, like tests/security/test_store_outage.py (docs/testing.md).
 pytestmark = [pytest.mark.slow, pytest.mark.timing]
@@ -35,8 +35,8 @@ def registry(tmp_path: Path, rsa_keys: list[PrivateKeyHandle]) -> tuple[Path, st
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
-    proc = RedisProcess(tmp_path / "redis")
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    proc = RedisServer(tmp_path / "redis")
     yield proc
     proc.stop()
 
@@ -57,7 +57,7 @@ def _timed(assertion: str, url: str) -> tuple[float, httpx.Response]:
 
 
 def test_a_stopped_redis_answers_503_fast_never_stalls_and_recovers(
-        registry: tuple[Path, str, PrivateKeyHandle], redis_server: RedisProcess) -> None:
+        registry: tuple[Path, str, PrivateKeyHandle], redis_server: RedisServer) -> None:
     data, client_id, key = registry
     server = _serve(data, redis_server.url)
     try:
@@ -88,7 +88,7 @@ def test_a_stopped_redis_answers_503_fast_never_stalls_and_recovers(
 
 
 def test_grants_used_before_a_crash_and_empty_restart_are_refused_new_ones_work(
-        registry: tuple[Path, str, PrivateKeyHandle], redis_server: RedisProcess) -> None:
+        registry: tuple[Path, str, PrivateKeyHandle], redis_server: RedisServer) -> None:
     data, client_id, key = registry
     server = _serve(data, redis_server.url, "--workers", "2")
     try:

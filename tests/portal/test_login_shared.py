@@ -16,19 +16,9 @@ from portvakt.settings import Settings
 from portvakt.sms import DevOutbox
 from portvakt.storage.memory import MemoryStore
 from portvakt.wiring import Overrides, assemble
-from tests.api.test_ratelimit_redis import REDIS, RedisProcess, dead_url
+from tests.redis_server import RedisServer, dead_url
 
 from .stack import CHEAP_HASHER, CSRF, ISSUER, PEOPLE, PORTAL_URL, Recorder, portal_config_for, seed
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    """One Redis for the module's tests."""
-    if REDIS is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    server = RedisProcess(tmp_path_factory.mktemp("redis"))
-    yield server
-    server.stop()
 
 
 class Nodes:
@@ -81,8 +71,8 @@ def make_nodes(tmp_path: Path, rsa_keys: list[PrivateKeyHandle]) -> Iterator[Cal
 
 
 def test_a_brute_force_spread_over_two_portal_nodes_is_stopped(make_nodes: Callable[[str], Nodes],
-                                                                redis_server: RedisProcess) -> None:
-    redis_server.client.flushall()
+                                                                redis_server: RedisServer) -> None:
+    redis_server.client().flushall()
     nodes = make_nodes(redis_server.url)
     for node in (0, 1, 0, 1, 0):
         assert nodes.login(node, password="guess-guess").status_code == 401
@@ -92,7 +82,7 @@ def test_a_brute_force_spread_over_two_portal_nodes_is_stopped(make_nodes: Calla
         assert 290 <= int(locked.headers["retry-after"]) <= 300
     assert len(nodes.recorder.api_calls("POST", "/portal/login")) == 5, "locked attempts never reach the API"
     assert nodes.login(1, "multi@vendor.test").status_code == 303, "another username from the address still may"
-    assert redis_server.client.dbsize() > 0
+    assert redis_server.client().dbsize() > 0
 
 
 def test_with_redis_down_each_portal_node_throttles_alone(make_nodes: Callable[[str], Nodes]) -> None:
