@@ -24,7 +24,8 @@ def _public_pem(handle: PrivateKeyHandle, fmt: serialization.PublicFormat) -> st
     return key.public_key().public_bytes(serialization.Encoding.PEM, fmt).decode()
 
 
-def _certificate(handle: PrivateKeyHandle) -> str:
+def self_signed_certificate(handle: PrivateKeyHandle) -> str:
+    """A PEM self-signed certificate of `handle`'s key (trusted by no trust folder)."""
     key = serialization.load_pem_private_key(handle.to_pem(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Vendor AS")])
@@ -80,14 +81,14 @@ def test_pem_public_key_string_gets_thumbprint_kid(api: Api, path: str, world: W
 def test_a_certificate_locks_so_an_untrusted_one_is_refused(api: Api, path: str, world: World) -> None:
     """docs/protocol.md §3.3: a PEM certificate becomes a JWK with x5c, which locks the client, so it must be an
     enterprise certificate from the trust folder (none here; the accepted case is in test_jwks_certificates.py)."""
-    r = api("POST", path, VENDOR, (WRITE,), json={"keys": [_certificate(world.key)]})
+    r = api("POST", path, VENDOR, (WRITE,), json={"keys": [self_signed_certificate(world.key)]})
     assert r.status_code == 400, r.text
     assert r.json()["detail"].startswith("keys[0]: a key with x5c locks the client to that certificate")
 
 
 @pytest.mark.parametrize("kind", ["spki", "certificate"])
 def test_raw_pem_body(api: Api, path: str, world: World, kind: str) -> None:
-    pem = _certificate(world.key) if kind == "certificate" else \
+    pem = self_signed_certificate(world.key) if kind == "certificate" else \
         _public_pem(world.key, serialization.PublicFormat.SubjectPublicKeyInfo)
     r = api("POST", path, VENDOR, (WRITE,), content=pem.encode(), headers=PEM)
     if kind == "certificate":  # read as a certificate: untrusted here, so refused (see above)

@@ -9,15 +9,12 @@ import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -32,6 +29,7 @@ from portvakt.storage.memory import MemoryStore
 from portvakt.storage.sql import SqlStore
 from portvakt.wiring import Overrides, assemble
 from tests.api.v1.test_clients import READ, WRITE, Api, create, invalid
+from tests.api.v1.test_jwks import self_signed_certificate
 from tests.conftest import ISSUER, OP, OTHER, PROVIDER, VENDOR, World, seed
 
 PEM = {"content-type": "application/x-pem-file"}
@@ -67,15 +65,6 @@ def _public_pem(handle: PrivateKeyHandle) -> str:
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
-def _certificate(handle: PrivateKeyHandle) -> str:
-    key = serialization.load_pem_private_key(handle.to_pem(), password=None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Vendor AS")])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=30))
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def _jwks(client_id: str) -> str:
@@ -122,7 +111,7 @@ def test_a_pem_public_key_becomes_a_jwk_with_use_sig(api: Api, rsa_keys: list[Pr
 
 def test_a_pem_certificate_becomes_a_jwk_with_use_sig(rsa_keys: list[PrivateKeyHandle]) -> None:
     """Whether a certificate is registrable is for the certificate checks (docs/protocol.md §5.2); its JWK says use."""
-    key = parse_public_key(_certificate(rsa_keys[1]))
+    key = parse_public_key(self_signed_certificate(rsa_keys[1]))
     assert key.jwk["use"] == "sig" and len(key.jwk["x5c"]) == 1 and key.kid == rsa_keys[1].kid
 
 
@@ -310,7 +299,7 @@ CERTIFICATE_REFUSED = ("an altinn_virksys system has its own key; register its p
 def test_an_altinn_virksys_system_refuses_a_certificate(api: Api, rsa_keys: list[PrivateKeyHandle],
                                                         how: str) -> None:
     path = _jwks(create(api, integration_type="altinn_virksys")["client_id"])
-    pem = _certificate(rsa_keys[1])
+    pem = self_signed_certificate(rsa_keys[1])
     sent = {"pem-string": {"json": {"keys": [pem]}}, "pem-body": {"content": pem.encode(), "headers": PEM},
             "jwk-with-x5c": {"json": {"keys": [parse_public_key(pem).jwk]}}}
     r = api("POST", path, VENDOR, (WRITE,), **sent[how])
