@@ -149,3 +149,30 @@ def test_the_wired_fetcher_downloads_over_http(folder: Path, ca: tuple[PrivateKe
         assert refused.value.code == "MP-291"
     finally:
         server.shutdown()
+
+
+def test_callers_waiting_for_a_download_take_its_crl(ca: tuple[PrivateKeyHandle, bytes, bytes]) -> None:
+    """Two grants that need the same CRL at once cause one download, not one each."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    asked: list[str] = []
+
+    def get(url: str) -> bytes:
+        asked.append(url)
+        started.set()
+        release.wait(5)
+        return crl(ca)
+
+    fetch = CrlFetcher(get, clock=lambda: NOW)
+    results: list[object] = []
+    first = threading.Thread(target=lambda: results.append(fetch([CRL_URL])))
+    first.start()
+    assert started.wait(5)
+    second = threading.Thread(target=lambda: results.append(fetch([CRL_URL])))
+    second.start()
+    second.join(0.3)  # long enough for it to find no CRL yet and wait for the first one's download
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert asked == [CRL_URL] and len(results) == 2 and results[0] is results[1]

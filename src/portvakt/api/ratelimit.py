@@ -104,12 +104,6 @@ def issuer_of(peeked: PeekedAssertion | None) -> str | None:
     return iss if isinstance(iss, str) and 0 < len(iss) <= _MAX_ISS else None
 
 
-def claimed_client(form: list[tuple[str, str]], max_length: int) -> str | None:
-    """The client_id the request's grant names (its `iss`), read without verifying anything; None when the form
-    has not exactly one assertion that reads as a JWT with a string `iss` (the token service refuses those)."""
-    return issuer_of(peek_assertion(form, max_length))
-
-
 class TokenLimits:
     """/token's limits per source address and per client, a minute each (docs/security.md, Token flood); `local`
     counts in this process, `shared` (optional) on every node's counts. The checks answer the seconds to wait, 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -105,13 +104,10 @@ class TokenEndpoint:
             raise mp.MP503(detail=str(exc)) from exc
 
     def _limited(self, wait: float) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-        """429 MP-429 slow_down with Retry-After, the whole seconds until a slot frees (RFC 6585 §4; RFC 9110
-        §10.2.3). Rendered like api.oauth_errors.error_body but without its info line per refusal: the caller logs
-        a warning instead, which the log throttle folds to one line per 10 s (decision S11), as a flood needs."""
-        err = mp.MP429()
-        body = {"error": err.error, "error_description": f"{err.description} (trace_id: {new_trace_id()})",
-                "error_uri": f"{self._rt.issuer}errors/{err.code}"}
-        return err.status, json.dumps(body).encode(), [(b"retry-after", str(max(1, math.ceil(wait))).encode())]
+        """429 MP-429 slow_down with Retry-After, the whole seconds until a slot frees (RFC 6585 §4). Not logged per
+        refusal: the caller logs a warning, which the log throttle folds to one line per 10 s (decision S11), as a
+        flood needs."""
+        return error_body(mp.MP429(), self._rt.issuer, new_trace_id(), retry_after=wait, logged=False)
 
     def too_large(self, scope: Scope, limit: int) -> Response:
         """The 413 of /token: still an OAuth error, MP-011 invalid_request (docs/security.md, Resource

@@ -86,16 +86,23 @@ def same_certificate(sent: str, locked: str) -> bool:
         raise refusal(exc) from None
 
 
-def check_orgno(cert: EnterpriseCertificate, client: Client) -> None:
-    """docs/protocol.md §5.2 rule 5: the certificate's organisation number is the client's (MP-122)."""
+def orgno_mismatch(cert: EnterpriseCertificate, client_orgno: str) -> str | None:
+    """docs/protocol.md §5.2 rule 5: why the certificate is not one of `client_orgno`, or None when it is."""
     if cert.orgno is None:
         found = f" (it has organizationIdentifier {cert.organization_identifier[:40]})" \
             if cert.organization_identifier else ""
-        raise mp.MP122(_after(mp.MP122, f"the certificate names no Norwegian organisation number{found}; "
-                                        "expected organizationIdentifier NTRNO-<orgno> or a 9-digit serialNumber"))
-    if cert.orgno != client.client_orgno:
-        raise mp.MP122(_after(mp.MP122, f"the certificate is for organisation {cert.orgno}, not the client's"),
-                       detail=f"client_id={client.client_id}")
+        return (f"the certificate names no Norwegian organisation number{found}; expected organizationIdentifier "
+                "NTRNO-<orgno> or a 9-digit serialNumber")
+    if cert.orgno != client_orgno:
+        return f"the certificate is for organisation {cert.orgno}, not the client's"
+    return None
+
+
+def check_orgno(cert: EnterpriseCertificate, client: Client) -> None:
+    """docs/protocol.md §5.2 rule 5 at /token: the certificate's organisation number is the client's (MP-122)."""
+    why = orgno_mismatch(cert, client.client_orgno)
+    if why is not None:
+        raise mp.MP122(_after(mp.MP122, why), detail=f"client_id={client.client_id}")
 
 
 class TrustFolder:
@@ -110,21 +117,25 @@ class TrustFolder:
         self._lock = threading.Lock()
         self._checked = float("-inf")
         self._listing: tuple[tuple[str, int, int], ...] | None = None
-        self._store: TrustStore | None = None
-        self.generation = 0
+        self._current: tuple[int, TrustStore | None] = (0, None)
 
     def current(self) -> TrustStore | None:
         """The store as the folder holds it now (checked at most every recheck_seconds); None: trust nothing."""
+        return self.snapshot()[1]
+
+    def snapshot(self) -> tuple[int, TrustStore | None]:
+        """The store with its generation, read together: a result verified against one store is never kept under
+        the generation of a newer one (a CRL dropped in counts at once, decision T18)."""
         if self._path is None:
-            return None
+            return self._current
         now = self._monotonic()
         if now - self._checked < self._recheck:
-            return self._store
+            return self._current
         with self._lock:
             if now - self._checked >= self._recheck:
                 self._reload_if_changed()
                 self._checked = now
-            return self._store
+            return self._current
 
     def _files(self) -> list[Path]:
         assert self._path is not None
@@ -148,9 +159,8 @@ class TrustFolder:
         snapshot = tuple(listing)
         if snapshot == self._listing:
             return
-        self._store = self._load(files)
+        self._current = (self._current[0] + 1, self._load(files))
         self._listing = snapshot
-        self.generation += 1
 
     def _load(self, files: list[Path]) -> TrustStore | None:
         national: list[bytes] = []
@@ -185,17 +195,28 @@ class CrlFetcher:
         self._lock = threading.Lock()
         self._cache: dict[str, Crl] = {}
 
-    def __call__(self, urls: Sequence[str]) -> Crl | None:
-        """The first distribution point over http(s) that answers with a readable, current CRL."""
-        http = [u for u in urls if u.startswith(("http://", "https://"))]
-        if not http:
-            return None
+    def _cached(self, urls: Sequence[str]) -> Crl | None:
+        """A CRL downloaded before from one of `urls` that is still current."""
         now = self._clock()
-        for url in http:
+        for url in urls:
             cached = self._cache.get(url)
             if cached is not None and (cached.next_update is None or cached.next_update > now):
                 return cached
+        return None
+
+    def __call__(self, urls: Sequence[str]) -> Crl | None:
+        """The first distribution point over http(s) that answers with a readable, current CRL; callers that
+        waited for another's download take its result rather than fetching again."""
+        http = [u for u in urls if u.startswith(("http://", "https://"))]
+        if not http:
+            return None
+        found = self._cached(http)
+        if found is not None:
+            return found
         with self._lock:
+            found = self._cached(http)
+            if found is not None:
+                return found
             problems: list[str] = []
             for url in http:
                 try:
@@ -239,7 +260,7 @@ class CertificateAuthenticator:
         try:
             return self._verify(x5c, at)
         except _NoTrust as exc:
-            raise mp.MP120(_sentence(f"{about}{exc}")) from None
+            raise mp.MP120(_after(mp.MP120, f"{about}{exc}")) from None
         except CertificateRejected as exc:
             raise refusal(exc, about=about) from None
         except CrlUnavailable as exc:
@@ -256,17 +277,17 @@ class CertificateAuthenticator:
         except (_NoTrust, CertificateRejected, CrlUnavailable) as exc:
             raise CertificateNotAccepted(f"a key with x5c locks the client to that certificate, so it must be an "
                                          f"enterprise certificate from a trusted authority: {exc}") from None
-        if cert.orgno != client_orgno:
-            raise CertificateNotAccepted(f"the certificate is for organisation {cert.orgno or 'unknown'}, not the "
-                                         f"client's {client_orgno}")
+        why = orgno_mismatch(cert, client_orgno)
+        if why is not None:
+            raise CertificateNotAccepted(why)
         if any(cert.verifier.key.jwk.get(m) != jwk.get(m) for m in ("kty", "n", "e")):
             raise CertificateNotAccepted("the key's n and e are not the first certificate's public key (RFC 7517 §4.7)")
 
     def _verify(self, x5c: Sequence[str], at: datetime) -> EnterpriseCertificate:
-        store = self._folder.current()
+        generation, store = self._folder.snapshot()
         if store is None:
             raise _NoTrust("this server trusts no certificate authority (PORTVAKT_CERTIFICATES__TRUST_DIR is not set)")
-        key = (self._folder.generation, hashlib.sha256("\x00".join(x5c).encode()).digest())
+        key = (generation, hashlib.sha256("\x00".join(x5c).encode()).digest())
         with self._lock:
             entry = self._cache.get(key)
             if entry is not None and entry.until > at:
@@ -279,8 +300,10 @@ class CertificateAuthenticator:
                 self._cache.popitem(last=False)
         return cert
 
-    def authenticate(self, x5c: Sequence[str], client: Client, at: datetime) -> EnterpriseCertificate:
-        """docs/protocol.md §5.2 rules 1-3 and 5 for a grant's own x5c: the certificate, of the client's org."""
-        cert = self.verified(x5c, at)
+    def authenticate(self, x5c: Sequence[str], client: Client, at: datetime, *,
+                     about: str = "") -> EnterpriseCertificate:
+        """docs/protocol.md §5.2 rules 1-3 and 5: the verified certificate of `x5c`, of the client's org; `about`
+        opens the description (a locked key's certificate)."""
+        cert = self.verified(x5c, at, about=about)
         check_orgno(cert, client)
         return cert

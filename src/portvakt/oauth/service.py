@@ -13,7 +13,7 @@ from portvakt.settings import TokenSettings
 
 from . import mp_codes as mp
 from .authorization_details import from_form
-from .certificates import CertificateAuthenticator, amr, check_orgno, same_certificate
+from .certificates import CertificateAuthenticator, amr, same_certificate
 from .delegation import DelegationLookup
 from .grant import JWTBearerGrant, read_grant
 from .minter import AccessTokenMinter, IssuedToken
@@ -86,13 +86,13 @@ class TokenService:
         from_form(_single(request.form, "authorization_details"))
         if not assertion:
             raise mp.MP011(": missing parameter assertion")
-        peeked = request.peeked
-        if peeked is not None and peeked[0] == assertion:
-            return read_grant(peeked[1], strict=self._rules.strict), assertion
-        try:
-            jwt = peek(assertion, max_length=self._rules.max_assertion_bytes)
-        except MalformedJWT as exc:
-            raise mp.MP011(": the assertion is not a well-formed JWT", detail=str(exc)) from exc
+        if request.peeked is not None and request.peeked[0] == assertion:
+            jwt = request.peeked[1]
+        else:
+            try:
+                jwt = peek(assertion, max_length=self._rules.max_assertion_bytes)
+            except MalformedJWT as exc:
+                raise mp.MP011(": the assertion is not a well-formed JWT", detail=str(exc)) from exc
         return read_grant(jwt, strict=self._rules.strict), assertion
 
     def _authenticate(self, grant: JWTBearerGrant, now: datetime) -> tuple[Client, str]:
@@ -137,8 +137,7 @@ class TokenService:
         kid = grant.kid or ""
         if grant.x5c is not None and not same_certificate(grant.x5c[0], locked[0]):
             raise mp.MP120(f" The certificate in x5c is not the one key {kid[:100]} is locked to.")
-        cert = self._certificates.verified(locked, now, about=f"key {kid[:100]} is locked to a certificate, and ")
-        check_orgno(cert, client)
+        self._certificates.authenticate(locked, client, now, about=f"key {kid[:100]} is locked to a certificate, and ")
 
     def _check_times(self, grant: JWTBearerGrant, now: int) -> None:
         """Step 6 (§7): exp passed MP-130; iat > now+10 s MP-131; strict: iat < now-10 s MP-133 (T13); MP-132."""
