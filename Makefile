@@ -73,8 +73,11 @@ imports: deps
 
 # The tests that hold a latency or memory bound run alone, after the rest, so no other test shares the cores;
 # then the fault suite (tests/faults), alone too, each scenario's fault once.
+# The example projects (examples/vendor, examples/provider) run with their own pytest configuration, after the suite.
 unit: deps
 	$(BIN)/pytest -q $(PYTEST_XDIST) -m "not timing and not faults"
+	cd examples/vendor && $(CURDIR)/$(BIN)/pytest -q
+	cd examples/provider && $(CURDIR)/$(BIN)/pytest -q
 	$(BIN)/pytest -q -n 0 -m timing
 	FAULTS_DURATION=0 $(BIN)/pytest -q -n 0 -m faults tests/faults
 

@@ -288,13 +288,13 @@ def test_the_limiter_costs_little_per_request(registry: Registry) -> None:
         assert not limits.address_wait(address)
         client = claimed_client_of(form, 16384)
         assert client is not None and not limits.client_wait(client)
-        limits.issued(client)
+        limits.charge_local(client)
 
     def limits_only() -> None:
         address = limits.source(addresses[next(counter) % 1000])
         limits.address_wait(address)
         limits.client_wait(registry.client_id)
-        limits.issued(registry.client_id)
+        limits.charge_local(registry.client_id)
 
     rounds = 20_000
     per_request = min(timeit.repeat(one_request, number=rounds, repeat=3)) / rounds

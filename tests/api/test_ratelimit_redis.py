@@ -175,3 +175,12 @@ def test_counts_unavailable_is_an_oserror() -> None:
         counts.admit([("k", 1, 60.0)])
     with pytest.raises(CountsUnavailable, match="within the last few seconds"):
         counts.failure_wait([("k", 1)], 60)
+
+
+def test_a_batch_of_admits_and_charges_is_one_pipeline_with_each_answer(redis_url: str) -> None:
+    nodes = [RedisRateLimits(redis_url, timeout=1) for _ in range(2)]
+    limit = ("batch-key", 3, 60.0)
+    waits = nodes[0].admit_all([([limit], []), ([limit], []), ([("other", 3, 60.0)], [limit])], [[limit]])
+    assert waits == [0.0, 0.0, 0.0]  # the third only checks the key, which had a slot; then the charge takes it
+    assert nodes[1].admit([limit]) > 0  # the other node sees all three slots spent
+    assert nodes[1].admit_all([]) == []

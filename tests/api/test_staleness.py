@@ -163,10 +163,11 @@ def _until(answer: Callable[[], Any], done: Callable[[Any], bool], within: float
 def test_token_fails_closed_after_the_bound_and_recovers(flaky: tuple[World, FeedStore]) -> None:
     world, store = flaky
     assert world.post(world.grant()).status_code == 200
+    _until(lambda: store.feed_reads, lambda n: n >= 1)  # the poller is running: confirmations come every poll now
     store.failing.set()
     cut_off = time.monotonic()
     refused = _until(lambda: world.post(world.grant()), lambda r: r.status_code == 503)
-    assert time.monotonic() - cut_off >= BOUND - 0.3  # the last confirmation was at most one poll (0.25 s) before
+    assert time.monotonic() - cut_off >= BOUND - 0.3, refused.text  # the last confirmation was at most one poll (0.25 s) before
     assert refused.status_code == 503, refused.text
     body = refused.json()
     assert body["error"] == "temporarily_unavailable"
@@ -182,7 +183,7 @@ def test_token_fails_closed_after_the_bound_and_recovers(flaky: tuple[World, Fee
 
 
 def test_the_error_page_of_mp_504_explains_it(world: World) -> None:
-    page = world.http.get("/errors/MP-504")
+    page = world.http.get("/errors/MP-504?lang=en")
     assert page.status_code == 200
     assert "staleness bound" in page.text
 

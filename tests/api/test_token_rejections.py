@@ -273,7 +273,8 @@ def test_consumer_org_without_delegation(world: World) -> None:
 
 def test_error_uri_explains_the_error(world: World) -> None:
     body = refused(world.post(world.grant(aud="x")), 400, "invalid_grant", "MP-110")
-    page = world.http.get(body["error_uri"].removeprefix("http://portvakt.test"))
+    page = world.http.get(body["error_uri"].removeprefix("http://portvakt.test") + "?lang=en")
     assert page.status_code == 200
     assert "MP-110" in page.text and "issuer identifier" in page.text
+    assert "MP-110" in world.http.get(body["error_uri"].removeprefix("http://portvakt.test")).text  # Bokmål first
     assert world.http.get("/errors/MP-999").status_code == 404

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from .server import LiveServer, start
-from .support import CHROMIUM, LogCapture, Shots
+from .support import CHROMIUM, WIDTHS, LogCapture, Shots
 
 #: Chromium logs every non-2xx page (a 401 after a wrong password, say) like this; those are not errors here.
 STATUS_MESSAGE = "Failed to load resource: the server responded with a status of"
@@ -56,10 +56,19 @@ def live(tmp_path_factory: pytest.TempPathFactory, server_log: LogCapture) -> It
     server.stop()
 
 
+@pytest.fixture(params=WIDTHS, ids=[f"w{w}" for w in WIDTHS])
+def width(request: pytest.FixtureRequest) -> int:
+    """The viewport width a test's `page` has: every browser test runs at 1280 and at 390 px (WCAG 1.4.10).
+    A test can pin one with `@pytest.mark.parametrize("width", [390], indirect=True)`."""
+    return int(request.param)
+
+
 @pytest.fixture
-def page(browser: Any, live: LiveServer) -> Iterator[Any]:
-    """A fresh browser context (own cookies) and page; afterwards, no console error (e.g. a CSP violation)."""
-    context = browser.new_context(accept_downloads=True, base_url=live.url.rstrip("/"), locale="nb-NO")
+def page(browser: Any, live: LiveServer, width: int) -> Iterator[Any]:
+    """A fresh browser context (own cookies) and page at the `width`; afterwards, no console error (e.g. a CSP
+    violation)."""
+    context = browser.new_context(accept_downloads=True, base_url=live.url.rstrip("/"), locale="nb-NO",
+                                  viewport={"width": width, "height": 900})
     opened = context.new_page()
     opened.set_default_timeout(15_000)
     errors: list[str] = []
@@ -72,6 +81,7 @@ def page(browser: Any, live: LiveServer) -> Iterator[Any]:
 
 
 @pytest.fixture
-def shots(request: pytest.FixtureRequest) -> Shots:
-    """Screenshots named after the test."""
-    return Shots(request.node.name.removeprefix("test_"))
+def shots(request: pytest.FixtureRequest, width: int) -> Shots:
+    """Screenshots named after the test, with the viewport width in the name."""
+    name = request.node.name.removeprefix("test_")
+    return Shots(name if f"w{width}" in name else f"{name}-w{width}")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shlex
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,7 @@ from .support import Shots
 VENDOR_PERSON = "ida@turbo.demo"
 OPEN_SCOPE = "brreg:enhetsregisteret/oppslag"
 SYSTEM_URL = re.compile(r".*/portal/systems/[0-9a-f-]{36}(\?.*)?$")
+PORTVAKT = Path(sys.executable).parent / "portvakt"
 
 
 def log_in(page: Any, live: LiveServer, shots: Shots, username: str = VENDOR_PERSON) -> None:
@@ -55,6 +61,20 @@ def registered(page: Any, shots: Shots, *, told: bool = True) -> str:
     kid = str(page.locator("#keys .pv-kid").last.inner_text())
     expect(page.locator("#usage-cli-pem")).to_contain_text(kid)
     return kid
+
+
+def run_shown_command(page: Any, element: str, key_file: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run the `portvakt token ...` command the system page shows in `element`, with --key pointing at `key_file`
+    (extra `env` for it, e.g. the PKCS#12 password); the token response it prints."""
+    args = shlex.split(page.locator(element).inner_text())
+    assert args[:2] == ["portvakt", "token"]
+    args[0] = str(PORTVAKT)
+    args[args.index("--key") + 1] = str(key_file)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stderr
+    body: dict[str, Any] = json.loads(done.stdout)
+    return body
 
 
 def database_text(live: LiveServer) -> str:

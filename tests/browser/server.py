@@ -33,6 +33,26 @@ def listening_socket() -> socket.socket:
     return s
 
 
+def serve(app: Any, sock: socket.socket, log_level: str = "info") -> tuple[uvicorn.Server, threading.Thread, str]:
+    """uvicorn serving `app` on `sock` in a daemon thread; (server, thread, base URL) once /jwk answers 200, an
+    AssertionError (the server told to stop) if it does not within 30 s."""
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, access_log=True, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, args=([sock],), name="portvakt-test-server", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "jwk", timeout=1).status_code == 200:
+                return server, thread, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.should_exit = True
+    raise AssertionError("the test server did not start")
+
+
 def provision(settings: Settings) -> tuple[Any, dict[str, str]]:
     """migrate + bootstrap, the demo registry and people, the portal's client and key; (store, people)."""
     store = prepare(settings)
@@ -71,18 +91,5 @@ def start(data_dir: Path) -> LiveServer:
     settings = Settings(data_dir=data_dir, host="127.0.0.1", port=port, demo=True)
     store, people = provision(settings)
     outbox = DevOutbox()
-    app = assemble(settings, overrides=Overrides(store=store, outbox=outbox))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", access_log=True, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, args=([sock],), name="portvakt-test-server", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "jwk", timeout=1).status_code == 200:
-                return LiveServer(url, data_dir, settings, outbox, people, server, thread)
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.should_exit = True
-    raise AssertionError("the test server did not start")
+    server, thread, url = serve(assemble(settings, overrides=Overrides(store=store, outbox=outbox)), sock)
+    return LiveServer(url, data_dir, settings, outbox, people, server, thread)

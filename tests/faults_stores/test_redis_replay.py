@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from portvakt.domain.errors import StoreUnavailable
-from portvakt.domain.ports import IssuedBeforeLoss
+from portvakt.domain.ports import IssuedBeforeLoss, ReplayClaim
 from portvakt.storage.redis_replay import RedisReplayCache
 from tests.redis_server import RedisServer
 
@@ -208,3 +208,30 @@ def test_a_script_redis_refuses_is_unavailable_not_a_crash(server: RedisServer, 
             cache.first_use(k("x"), soon(), now())
     finally:
         client.close()
+
+
+def test_a_batch_is_one_pipeline_with_each_claims_own_outcome(server: RedisServer, cache: RedisReplayCache) -> None:
+    _settle(cache)
+    assert cache.first_use(k("used"), soon(), now()) is True
+    batch = [ReplayClaim(k(n), soon(), now()) for n in ("n1", "used", "n2", "n1")]
+    assert cache.first_use_many(batch) == [True, False, True, False]
+    assert server.command(b"FLUSHALL") == b"+OK"
+    flushed = now()
+    older = flushed - timedelta(seconds=3)
+    outcomes = cache.first_use_many([ReplayClaim(k("older"), soon(), older), ReplayClaim(k("probe"), soon())])
+    assert isinstance(outcomes[0], IssuedBeforeLoss)  # the loss, detected inside the batch, refuses the older grant
+    assert outcomes[1] is True  # the probe (no iat) in the same round trip is never refused
+    time.sleep(1.1)  # past the loss moment (whole seconds, rounded up)
+    outcomes = cache.first_use_many([ReplayClaim(k("fresh"), soon(), now()), ReplayClaim(k("older-2"), soon(), older)])
+    assert outcomes[0] is True
+    assert isinstance(outcomes[1], IssuedBeforeLoss)
+
+
+def test_a_batch_against_a_stopped_redis_fails_whole_within_the_timeout(server: RedisServer,
+                                                                       cache: RedisReplayCache) -> None:
+    _settle(cache)
+    server.kill()
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        cache.first_use_many([ReplayClaim(k(f"x{i}"), soon(), now()) for i in range(20)])
+    assert time.monotonic() - started < 2.0

@@ -1,4 +1,4 @@
-"""Key material for the key tests: public PEM and JWK text of a PrivateKeyHandle, and token requests."""
+"""Key material for the key tests: public PEM and JWK text of a PrivateKeyHandle, token requests, the key pages."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def token(stack: Stack, client_id: str, handle: PrivateKeyHandle, kid: str | Non
     with TestClient(stack.server, base_url=ISSUER) as http:
         return http.post("/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                                          "assertion": grant})
+
+
+def key_page(stack: Stack, way: str) -> str:
+    """The HTML of a new system's page for adding a key `way` ("paste", "browser" or "pkcs12")."""
+    client_id = stack.create_system()
+    return stack.browser.get(f"/portal/systems/{client_id}/keys/{way}").text
 
 
 def stored_kids(stack: Stack, client_id: str) -> list[str]:

@@ -1,9 +1,9 @@
-"""Helpers for the access manager's and API provider admin's pages: more people, schemes, delegations and
-a transport that makes chosen API calls fail."""
+"""Helpers for the access manager's and API provider admin's pages: more people, schemes, delegations,
+a transport that makes chosen API calls fail, and the ask-first pages that end something."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import httpx
 
@@ -77,3 +77,18 @@ def fail_when(stack: Stack, broken: Callable[[httpx.Request], httpx.Response | N
 def acting_headers(request: httpx.Request) -> tuple[str | None, str | None]:
     """The organisation and person the portal said it acts for."""
     return request.headers.get("portvakt-acting-for"), request.headers.get("portvakt-person")
+
+
+def confirm_then_delete(stack: Stack, page: str, *, says: Iterable[str], deletes: str, then: str,
+                        acting: tuple[str, str]) -> None:
+    """The page that asks first (saying each of `says`) deletes nothing; confirming it sends one DELETE of `deletes`,
+    acting for `acting` (organisation, person), and goes on to `then` (303)."""
+    ask = stack.browser.get(page)
+    assert ask.status_code == 200
+    for text in says:
+        assert text in ask.text, text
+    assert not stack.recorder.api_calls("DELETE", "/"), "asking first sent a DELETE"
+    done = stack.post(page, {}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == then
+    deleted = stack.recorder.api_calls("DELETE", deletes)
+    assert len(deleted) == 1 and acting_headers(deleted[0]) == acting

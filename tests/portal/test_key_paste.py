@@ -13,7 +13,7 @@ import pytest
 from portvakt.domain.clients import replace_client_keys
 from portvakt.jose import PrivateKeyHandle
 
-from .keyhelp import public_jwk_text, public_pem, stored_kids, token
+from .keyhelp import key_page, public_jwk_text, public_pem, stored_kids, token
 from .stack import OP, Stack
 
 
@@ -70,14 +70,15 @@ def test_a_pasted_private_key_is_refused_and_never_sent(ida: Stack, rsa_keys: li
 
 @pytest.mark.parametrize(("text", "says"), [
     ("", "Lim inn en offentlig nøkkel"),
-    ("hello", "Nøkkelen kunne ikke leses"),
-    ('{"kty": "EC", "crv": "P-256", "x": "a", "y": "b"}', "only RSA keys"),
+    ("hello", "Dette er ikke en offentlig nøkkel vi kan lese"),
+    ('{"kty": "EC", "crv": "P-256", "x": "a", "y": "b"}', "Bare RSA-nøkler godtas"),
 ])
 def test_unreadable_input_is_explained(ida: Stack, text: str, says: str) -> None:
     client_id = ida.create_system()
     resp = paste(ida, client_id, text)
     assert resp.status_code == 400
     assert says in resp.text
+    assert "<title>Feil: " in resp.text
     assert not ida.recorder.api_calls("PUT", "/jwks")
 
 
@@ -104,6 +105,8 @@ def test_at_most_five_keys(ida: Stack, rsa_keys: list[PrivateKeyHandle], spare_k
     assert resp.status_code == 400
     assert "allerede 5 nøkler" in resp.text
     assert stored_kids(ida, client_id) == [k.kid for k in five]
+    assert 'class="ds-alert" data-color="warning" id="key-condition"' in resp.text, "a condition, as an alert"
+    assert "ds-validation-message" not in resp.text and "ds-error-summary" not in resp.text
 
 
 def test_expired_keys_are_dropped_not_renewed(ida: Stack, rsa_keys: list[PrivateKeyHandle]) -> None:
@@ -118,3 +121,56 @@ def test_expired_keys_are_dropped_not_renewed(ida: Stack, rsa_keys: list[Private
     assert paste(ida, client_id, public_pem(rsa_keys[1]), follow_redirects=False).status_code == 303
     assert stored_kids(ida, client_id) == [rsa_keys[1].kid]
     assert token(ida, client_id, old).status_code == 400
+
+
+def test_the_key_is_recorded_as_pasted(ida: Stack, rsa_keys: list[PrivateKeyHandle]) -> None:
+    client_id = ida.create_system()
+    assert paste(ida, client_id, public_pem(rsa_keys[0]), follow_redirects=False).status_code == 303
+    jwks = ida.recorder.api_calls("PUT", "/jwks")[-1]
+    [sent] = json.loads(jwks.content)["keys"]
+    assert sent["origin"] == "paste"
+    with ida.store.read() as uow:
+        client = uow.get_client(client_id)
+    assert client is not None and [k.origin for k in client.keys] == ["paste"]
+
+
+def test_of_a_pasted_certificate_the_public_key_is_registered(ida: Stack, rsa_keys: list[PrivateKeyHandle]) -> None:
+    """A system signs with its own key, never a certificate (docs/protocol.md §3.2): the certificate's key it is."""
+    from tests.api.v1.test_jwks import self_signed_certificate
+
+    key = rsa_keys[0]
+    client_id = ida.create_system()
+    resp = paste(ida, client_id, self_signed_certificate(key), follow_redirects=False)
+    assert resp.status_code == 303, resp.text
+    with ida.store.read() as uow:
+        client = uow.get_client(client_id)
+    assert client is not None and "x5c" not in client.keys[0].jwk
+    assert token(ida, client_id, key).status_code == 200
+
+
+def test_the_pages_own_script_is_on_the_page(ida: Stack) -> None:
+    page = key_page(ida, "paste")
+    assert '<script src="/portal/static/keycheck.js"></script>' in page
+    assert 'id="paste-form" novalidate' in page
+    assert 'data-private="Dette er en privat nøkkel. Den ble ikke sendt, og feltet er tømt.' in page
+
+
+def test_two_keys_pasted_at_the_same_time_are_both_kept(ida: Stack, spare_keys: list[PrivateKeyHandle]) -> None:
+    """Each way adds its key with the key set's If-Match read-modify-write: no addition overwrites another."""
+    import asyncio
+
+    from .stack import PORTAL_URL
+
+    client_id = ida.create_system()
+    csrf = ida.csrf("/portal/")
+    path = f"/portal/systems/{client_id}/keys/paste"
+
+    async def both() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ida.browser.app), base_url=PORTAL_URL,
+                                     cookies=dict(ida.browser.cookies)) as http:
+            return list(await asyncio.gather(*(
+                http.post(path, data={"public_key": public_pem(k), "csrf_token": csrf}) for k in spare_keys[:2])))
+
+    assert [r.status_code for r in asyncio.run(both())] == [303, 303]
+    assert sorted(stored_kids(ida, client_id)) == sorted(k.kid for k in spare_keys[:2])
+    assert all(r.headers.get("if-match") for r in ida.recorder.api_calls("PUT", "/jwks"))

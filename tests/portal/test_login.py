@@ -10,6 +10,9 @@ from portvakt.portal.ratelimit import FailureWindow, LoginLimiter
 
 from .stack import CONSUMER, OP, OTHER, PEOPLE, VENDOR, Stack
 
+#: Where a page sends a person who has not chosen an organisation yet: the chooser, then back to the page.
+ORG_THEN_SYSTEMS = "/portal/org?next=%2Fportal%2Fsystems"
+
 
 def test_a_wrong_password_says_so_and_stays_anonymous(stack: Stack) -> None:
     resp = stack.login(password="not-the-password")
@@ -97,7 +100,7 @@ def test_several_organisations_are_chosen_from_the_roles(stack: Stack) -> None:
     assert resp.headers["location"] == "/portal/org"
     page = stack.browser.get("/portal/org").text
     assert "Vendor AS" in page and "Other vendor" in page
-    assert stack.browser.get("/portal/systems", follow_redirects=False).headers["location"] == "/portal/org"
+    assert stack.browser.get("/portal/systems", follow_redirects=False).headers["location"] == ORG_THEN_SYSTEMS
     chosen = stack.post("/portal/org", {"orgno": OTHER}, follow_redirects=False)
     assert chosen.status_code == 303
     assert f"Du handler for Other vendor ({OTHER})" in stack.browser.get("/portal/").text
@@ -109,7 +112,7 @@ def test_an_organisation_without_a_role_cannot_be_chosen(stack: Stack) -> None:
     resp = stack.post("/portal/org", {"orgno": CONSUMER})
     assert resp.status_code == 400
     assert "Velg en av organisasjonene" in resp.text
-    assert stack.browser.get("/portal/systems", follow_redirects=False).headers["location"] == "/portal/org"
+    assert stack.browser.get("/portal/systems", follow_redirects=False).headers["location"] == ORG_THEN_SYSTEMS
 
 
 def test_a_person_without_roles_is_told(stack: Stack) -> None:
@@ -137,7 +140,7 @@ def test_a_revoked_role_stops_working_at_the_next_check(make_stack: Callable[...
     with stack.store.begin() as uow:
         revoke_role(uow, "multi@vendor.test", PEOPLE["multi@vendor.test"][3][0], OP, stack.runtime.clock.now())
     resp = stack.browser.get("/portal/systems", follow_redirects=False)
-    assert resp.headers["location"] == "/portal/org"
+    assert resp.headers["location"] == ORG_THEN_SYSTEMS
     assert "Vendor AS" not in stack.browser.get("/portal/org").text
 
 

@@ -4,6 +4,8 @@ failures become readable pages, never a 500."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 import pytest
 
@@ -54,7 +56,8 @@ def test_without_the_role_it_is_403_and_no_api_is_called(stack: Stack, username:
 def test_signed_out_people_go_to_the_login_page(stack: Stack) -> None:
     for path in DELEGATION_PAGES + ACCESS_PAGES:
         resp = stack.browser.get(path, follow_redirects=False)
-        assert resp.status_code == 303 and resp.headers["location"] == "/portal/login", path
+        assert resp.status_code == 303, path
+        assert resp.headers["location"] == "/portal/login?next=" + quote(path, safe=""), path  # back there after
     assert org_api_calls(stack) == []
 
 

@@ -23,7 +23,7 @@ def test_login_renews_the_session_id_and_the_old_one_is_dead(stack: Stack) -> No
     stack.browser.cookies.set(COOKIE, before, domain="portal.test", path="/portal")
     stolen = stack.browser.get("/portal/systems", follow_redirects=False)
     assert stolen.status_code == 303
-    assert stolen.headers["location"].endswith("/portal/login")
+    assert stolen.headers["location"].endswith("/portal/login?next=%2Fportal%2Fsystems")
     stack.browser.cookies.set(COOKIE, after, domain="portal.test", path="/portal")
     assert stack.browser.get("/portal/systems", follow_redirects=False).status_code == 200
 

@@ -16,12 +16,13 @@ IMG_DESCRIPTION = '"><img src=x onerror=alert(1)>'
 
 def test_the_list_and_the_scopes_on_offer(ida: Stack) -> None:
     page = ida.browser.get("/portal/systems").text
-    assert "Vendor AS har ingen virksomhetssystemer ennå" in page
+    assert "Vendor AS har ingen systemer ennå" in page
     for scope in (OPEN_SCOPE, READ_SCOPE, DELEGABLE_SCOPE):
-        assert f"<code>{scope}</code>" in page
+        assert f">{scope}</code>" in page
     assert ida.recorder.api_calls("GET", "/api/v1/scopes/access/for_consumer")[0].url.params["consumer_org"] == VENDOR
     listing = ida.recorder.api_calls("GET", "/api/v1/clients")[0].url.params
-    assert listing["integration_type"] == "altinn_virksys" and listing["client_orgno"] == VENDOR
+    assert listing["client_orgno"] == VENDOR and listing["inactive"] == "true" and listing["include"] == "jwks"
+    assert "integration_type" not in listing, "the vendor's Maskinporten clients are its systems too"
 
 
 def test_create_calls_post_clients_exactly_as_the_design_note(ida: Stack) -> None:
@@ -49,7 +50,7 @@ def test_the_new_system_says_plainly_it_cannot_get_tokens(ida: Stack) -> None:
         assert f"/portal/systems/{client_id}/{way}" in page
     assert "usage-cli" not in page
     listing = ida.browser.get("/portal/systems").text
-    assert "Ingen nøkkel – kan ikke hente tokens" in listing
+    assert "Nei – ingen nøkkel" in listing
 
 
 def test_a_missing_name_is_tied_to_its_field_and_nothing_is_sent(ida: Stack) -> None:
@@ -95,15 +96,19 @@ def test_another_organisations_system_is_not_found(ida: Stack) -> None:
         theirs = uc.new_client(uow, client_name="Theirs", client_orgno=OTHER,
                                integration_type=IntegrationType.ALTINN_VIRKSYS, scopes=[], actor=OP,
                                now=ida.runtime.clock.now(), supplier_orgno=OPERATOR)
-        plain = uc.new_client(uow, client_name="Plain", client_orgno=VENDOR,
-                              integration_type=IntegrationType.MASKINPORTEN, scopes=[], actor=OP,
-                              now=ida.runtime.clock.now())
-    for client_id in (theirs.client_id, plain.client_id, "no-such-client", "x" * 300):
+        supplied = uc.new_client(uow, client_name="Supplied", client_orgno=OTHER,
+                                 integration_type=IntegrationType.MASKINPORTEN, scopes=[], actor=OP,
+                                 now=ida.runtime.clock.now(), supplier_orgno=VENDOR)
+    for client_id in (theirs.client_id, supplied.client_id, "no-such-client", "x" * 300):
         resp = ida.browser.get(f"/portal/systems/{client_id}")
         assert resp.status_code == 404, client_id
         assert "Fant ikke siden" in resp.text
         assert ida.browser.get(f"/portal/systems/{client_id}/keys/paste").status_code == 404
-    assert "Theirs" not in ida.browser.get("/portal/systems").text
+    listing = ida.browser.get("/portal/systems").text
+    assert "Theirs" not in listing and "Supplied" not in listing, "only the vendor's own systems"
+    for client_id in (theirs.client_id, supplied.client_id):
+        for path in ("edit", "deactivate", f"remove-key?kid={client_id}"):
+            assert ida.browser.get(f"/portal/systems/{client_id}/{path}").status_code == 404, path
 
 
 def test_an_api_refusal_is_shown_by_its_field(ida: Stack) -> None:

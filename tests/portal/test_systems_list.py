@@ -1,5 +1,5 @@
 """The systems list: every system's keys come with the list (include=jwks, docs/decisions.md A14), so the API
-calls do not grow with the systems; and the key states shown follow the clock the portal is given (decision P13)."""
+calls do not grow with the systems; and the token states shown follow the clock the portal is given (decision P13)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from portvakt.domain.clock import FixedClock
 from portvakt.domain.models import IntegrationType
 from portvakt.jose import PrivateKeyHandle
 
-from .stack import OP, VENDOR, Stack
+from .stack import OP, OPEN_SCOPE, VENDOR, Stack
 
-VALID, EXPIRING = "Gyldig nøkkel", "Nøkkelen utløper snart"
+VALID, EXPIRING = ">Ja</span>", ">Ja, men nøkkelen utløper snart</span>"
 DAY = 24 * 3600
 
 
@@ -26,8 +26,8 @@ def add_systems(stack: Stack, count: int, key: PrivateKeyHandle) -> None:
     now = stack.runtime.clock.now()
     with stack.store.begin() as uow:
         for i in range(count):
-            made = uc.new_client(uow, client_name=f"System {i}", client_orgno=VENDOR, scopes=[], actor=OP, now=now,
-                                 integration_type=IntegrationType.ALTINN_VIRKSYS)
+            made = uc.new_client(uow, client_name=f"System {i}", client_orgno=VENDOR, scopes=[OPEN_SCOPE], actor=OP,
+                                 now=now, integration_type=IntegrationType.ALTINN_VIRKSYS)
             kid = f"system-{i}"
             replace_client_keys(uow, made.client_id, [(kid, {**key.public_jwk, "kid": kid})], OP, now)
 
@@ -54,7 +54,9 @@ def test_the_list_makes_the_same_calls_for_one_system_as_for_seven(make_stack: C
         assert len(listing) == 1 and listing[0].url.params["include"] == "jwks"
         calls[count] = sorted((r.method, r.url.path) for r in made)
     assert calls[1] == calls[7]
-    assert len(calls[7]) == 3, calls[7]
+    assert sorted(path for _, path in calls[7]) == [
+        "/accessmanagement/api/v1/delegations", "/api/v1/clients", "/api/v1/scopes/access/for_consumer",
+        "/api/v1/scopes/all"], "the systems, the scopes on offer and the delegations made to the vendor"
 
 
 def test_key_states_follow_the_portals_clock(make_stack: Callable[..., Stack],

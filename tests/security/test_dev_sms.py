@@ -25,7 +25,7 @@ def test_without_login_the_outbox_sends_to_the_login_page(stack: Stack) -> None:
     send(stack, PEOPLE["ida@vendor.test"][2], IDA_TEXT)
     resp = stack.browser.get("/portal/dev/sms", follow_redirects=False)
     assert resp.status_code == 303
-    assert resp.headers["location"] == "/portal/login"
+    assert resp.headers["location"] == "/portal/login?next=%2Fportal%2Fdev%2Fsms"
     assert "ida-secret-4711" not in resp.text
 
 

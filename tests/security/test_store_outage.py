@@ -89,7 +89,7 @@ def test_a_locked_store_answers_503_fast_and_never_stalls_the_server(
         finally:
             locker.wait(timeout=HOLD + 10)
         assert post(server.url, grant(server.url, client_id, key)).status_code == 200  # and it recovers
-        page = httpx.get(f"{server.url}errors/MP-503", timeout=10)
+        page = httpx.get(f"{server.url}errors/MP-503?lang=en", timeout=10)
         assert page.status_code == 200 and "Registry unavailable" in page.text
     finally:
         server.stop()

@@ -18,7 +18,8 @@ from portvakt.domain.errors import Conflict
 from portvakt.domain.models import Organisation
 from portvakt.storage.sql import SqlReplayCache, SqlStore, current, make_engine, upgrade
 from portvakt.storage.sql.migrate import config, head
-from portvakt.storage.sql.schema import UtcDateTime, metadata, organisations
+from portvakt.storage.sql.rows import client_values, key_values
+from portvakt.storage.sql.schema import UtcDateTime, clients, metadata, organisations
 
 from .builders import ORG_A, ORG_B, ORG_C, client, delegation, key, person, role, scheme, source
 
@@ -41,7 +42,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_head_is_the_newest_revision() -> None:
-    assert head() == "0006"
+    assert head() == "0007"
 
 
 def test_upgrade_empty_database_to_head(empty_url: str) -> None:
@@ -167,13 +168,24 @@ def test_0004_adds_people_and_the_audit_person_to_a_0003_database_and_back(empty
     assert current(empty_url) == head()
 
 
+#: client_keys as 0001-0006 made it (0007 adds `origin`), to write keys at those revisions.
+OLD_CLIENT_KEYS = sa.table("client_keys", sa.column("client_id"), sa.column("kid"), sa.column("position"),
+                           sa.column("jwk", sa.JSON()), sa.column("created", UtcDateTime()),
+                           sa.column("expires", UtcDateTime()))
+
+
 def _clients_with_kids(url: str, *kid_sets: tuple[str, ...]) -> None:
-    """Clients c0, c1, … holding the given kids, written at the database's current revision."""
-    store = SqlStore(url)
-    with store.begin() as uow:
+    """Clients c0, c1, … holding the given kids, written as rows of a revision before 0007."""
+    def write(conn: sa.Connection) -> None:
         for i, kids in enumerate(kid_sets):
-            uow.put_client(client(f"c{i}", keys=tuple(key(k) for k in kids)))
-    store.close()
+            made = client(f"c{i}", keys=tuple(key(k) for k in kids))
+            conn.execute(sa.delete(OLD_CLIENT_KEYS).where(OLD_CLIENT_KEYS.c.client_id == made.client_id))
+            conn.execute(sa.delete(clients).where(clients.c.client_id == made.client_id))
+            conn.execute(sa.insert(clients).values(client_values(made)))
+            for row in key_values(made.client_id, made.keys):
+                conn.execute(sa.insert(OLD_CLIENT_KEYS).values({k: v for k, v in row.items() if k != "origin"}))
+
+    _with_connection(url, write)
 
 
 def test_0006_makes_kids_unique_across_clients_and_back(empty_url: str) -> None:
@@ -181,7 +193,7 @@ def test_0006_makes_kids_unique_across_clients_and_back(empty_url: str) -> None:
     upgrade(empty_url, "0005")
     _clients_with_kids(empty_url, ("a", "b"), ("c",))
     upgrade(empty_url)
-    assert current(empty_url) == "0006"
+    assert current(empty_url) == head()
     store = SqlStore(empty_url)
     with store.read() as uow:
         assert uow.get_key_holders(["a", "b", "c"]) == {"a": "c0", "b": "c0", "c": "c1"}

@@ -6,7 +6,7 @@ import hashlib
 import threading
 from datetime import UTC, datetime, timedelta
 
-from portvakt.domain.ports import ReplayCache
+from portvakt.domain.ports import BatchReplayCache, ReplayCache, ReplayClaim, first_use_all
 
 from .conftest import Backend
 
@@ -83,3 +83,45 @@ def test_purge_reaches_every_key_whatever_its_bytes(replay: ReplayCache) -> None
     for key in keys:
         assert replay.first_use(key, now - timedelta(seconds=1)) is True
     assert replay.purge(now) == len(keys)
+
+
+def _claims(*names: str, expires: datetime | None = None) -> list[ReplayClaim]:
+    return [ReplayClaim(k(n), expires or soon()) for n in names]
+
+
+def test_a_batch_is_recorded_in_one_call_each_key_once(replay: ReplayCache) -> None:
+    assert replay.first_use(k("used"), soon()) is True
+    outcomes = first_use_all(replay, _claims("new-1", "used", "new-2", "new-1", "new-2", "new-3"))
+    assert outcomes == [True, False, True, False, False, True]  # a key twice in one batch: its first claim wins
+    assert first_use_all(replay, _claims("new-1", "new-3", "new-4")) == [False, False, True]
+    assert replay.first_use(k("new-2"), soon()) is False
+    assert isinstance(replay, BatchReplayCache)  # every store batches: one statement or pipeline per batch
+
+
+def test_a_batch_takes_over_expired_entries_like_first_use(backend: Backend) -> None:
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    assert first_use_all(backend.replay, _claims("gone", expires=past)) == [True]
+    assert first_use_all(backend.replay, _claims("gone", "gone")) == [True, False]
+    assert backend.replay.first_use(k("gone"), soon()) is False
+
+
+def test_a_batch_larger_than_one_statement_is_split_and_whole(replay: ReplayCache) -> None:
+    names = [f"many-{i}" for i in range(700)]
+    assert first_use_all(replay, _claims(*names)) == [True] * 700
+    assert first_use_all(replay, _claims(*names[::7], "many-new")) == [False] * 100 + [True]
+
+
+def test_batches_race_for_each_key_exactly_one_wins(backend: Backend) -> None:
+    _, other = backend.another()
+    names = [f"batch-race-{i}" for i in range(200)]
+    results: list[list[object]] = []
+
+    def claim(cache: ReplayCache) -> None:
+        results.append(list(first_use_all(cache, _claims(*names))))
+
+    threads = [threading.Thread(target=claim, args=(c,)) for c in (backend.replay, other, backend.replay, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(sum(1 for r in results if r[i] is True) == 1 for i in range(len(names)))

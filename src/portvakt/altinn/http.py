@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from portvakt.domain.blocking import may_block
 from portvakt.oauth.delegation import DelegationUnavailable
 
 log = logging.getLogger("portvakt.altinn")
@@ -78,6 +79,7 @@ class HttpDelegationLookup:
 
     def _ask(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
         """One lookup call (docs/protocol.md §4.2 "Altinn lookup endpoint")."""
+        may_block()
         try:
             token = self._token_source()
         except Exception as exc:  # noqa: BLE001 - the token source is the caller's code: any failure = cannot ask

@@ -3,9 +3,11 @@ this process's memory and, with Redis, on counts that every node shares.
 
 Where each check runs (api/token.py:TokenEndpoint):
 1. the source address is charged one slot in memory, on the event loop, before the body is read;
-2. the client the grant names (its `iss`, not yet verified) is only checked in memory, before the worker thread;
-3. with shared counts, in the worker thread: the address charged and the client checked there, one round trip;
-4. when a token was issued, the client is charged, in memory and in the shared counts.
+2. the client the grant names (its `iss`, not yet verified) is only checked in memory, before the checks;
+3. with shared counts, before the checks, in a worker thread (api.claims's, batched with other requests': one Redis
+   round trip for the batch): the address charged and the client checked there;
+4. when a token was issued, the client is charged, in memory and (with the next batch of that thread) in the shared
+   counts.
 
 A client's slots are spent only by tokens issued to it, so only the holder of its key can use them up: a flood of
 junk grants naming a client, or a captured grant replayed (MP-012), costs its sender the address's slots and never
@@ -15,7 +17,6 @@ fails, and they decide alone until it answers again: the limits guard capacity, 
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 from collections.abc import MutableMapping, Sequence
 from typing import Any
@@ -131,23 +132,23 @@ class TokenLimits:
         """Step 2, in memory: whether the client has a slot left (nothing charged)."""
         return self._local.admit((), [self._of_client(client)])
 
-    def shared_wait(self, address: str, client: str | None) -> float:
-        """Step 3, blocking (a worker thread): charge the address and check the client on the shared counts; 0 when
-        there are none or they can't answer (then steps 1 and 2 decided)."""
+    def shared_batch(self, admits: Sequence[tuple[str, str | None]], issued: Sequence[str]) -> list[float]:
+        """Steps 3 and 4 on the shared counts for many requests at once, blocking (a worker thread), one round trip:
+        for each (address, client) of `admits` the address charged and the client checked, then each client of
+        `issued` charged. 0 for every admit when there are no shared counts or they can't answer (then the memory
+        counts decided)."""
         if self.shared is None:
-            return 0.0
+            return [0.0] * len(admits)
         try:
-            return self.shared.admit([self._of_address(address)], [self._of_client(client)] if client else [])
+            return self.shared.admit_all(
+                [([self._of_address(a)], [self._of_client(c)] if c else []) for a, c in admits],
+                [[self._of_client(c)] for c in issued])
         except OSError:
-            return 0.0
+            return [0.0] * len(admits)
 
-    def issued(self, client: str) -> None:
-        """Step 4, blocking (a worker thread): a token was issued to the client; charge it a slot everywhere."""
-        limit = [self._of_client(client)]
-        self._local.charge(limit)
-        if self.shared is not None:
-            with contextlib.suppress(OSError):  # counted in memory; the shared counts miss it while Redis is away
-                self.shared.charge(limit)
+    def charge_local(self, client: str) -> None:
+        """Step 4 in memory: a token was issued to the client."""
+        self._local.charge([self._of_client(client)])
 
 
 def token_limits(rt: Runtime) -> TokenLimits | None:

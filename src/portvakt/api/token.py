@@ -2,9 +2,10 @@
 
 This is the hot path, so it is a bare ASGI app mounted in front of the framework's middleware and
 router: one body read, one parse, one call into the token service, one JSON serialization. The body's size
-is bounded by api.limits.BodyLimit in front of it; the token service runs in a worker thread, since every
-request reads or writes the store (the replay cache at least) and a busy store must not stall the loop. The rate
-limits (api.ratelimit) come first: the source address before the body is read, the client before the thread.
+is bounded by api.limits.BodyLimit in front of it. No store I/O runs on the event loop (docs/security.md, Store
+outage): the checks run on it only while every answer they need is in memory (domain/blocking.py), and else,
+whole, in a worker thread; the replay claim, which always writes, goes to api.claims's thread, batched. The rate
+limits (api.ratelimit) come first: the source address before the body is read, the client before the checks.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 
+from portvakt.domain.blocking import WouldBlock, non_blocking
 from portvakt.domain.errors import StoreUnavailable
 from portvakt.oauth import mp_codes as mp
 from portvakt.oauth.errors import OAuthError
 from portvakt.oauth.minter import IssuedToken
-from portvakt.oauth.service import TokenRequest
+from portvakt.oauth.service import CheckedRequest, TokenRequest
 
+from .claims import ClaimBatcher
 from .oauth_errors import error_body, new_trace_id
 from .ratelimit import issuer_of, peek_assertion, token_limits
 from .runtime import Runtime
@@ -81,27 +84,51 @@ class TokenEndpoint:
         self._rt = rt
         self._limits = token_limits(rt)
         self._max_assertion = rt.settings.token.max_assertion_bytes
+        shared = self._limits.shared_batch if self._limits is not None and self._limits.shared is not None else None
+        self._claims = ClaimBatcher(rt.tokens.replay, budget=rt.settings.limits.store_busy_seconds, shared=shared)
 
-    def _work(self, request: TokenRequest, address: str, client: str | None) -> IssuedToken:
-        """The worker thread's part: the shared rate counts (one round trip), the token service, and the issued token
-        charged to its client (docs/security.md, Token flood)."""
-        limits = self._limits
-        if limits is not None and (wait := limits.shared_wait(address, client)):
-            log.warning("token rate limit (shared): address %r or client %r over its limit", address,
-                        (client or "")[:80])
-            raise _Limited(wait)
+    def _work(self, request: TokenRequest, client: str | None) -> IssuedToken:
+        """The worker thread's whole path, for a request whose checks need the store: the token service, and the
+        issued token charged to its client."""
         issued = self._rt.tokens.handle_token_request(request)
-        if limits is not None and client is not None:
-            limits.issued(client)
+        if self._limits is not None and client is not None:
+            self._limits.charge_local(client)
+            self._claims.issued(client)
         return issued
 
     async def _issue(self, request: TokenRequest, address: str, client: str | None) -> IssuedToken:
-        """In a worker thread: the checks read the store and the replay cache writes it, and a busy or remote
-        store must never block the event loop (docs/security.md, Store outage)."""
+        """The checks on the event loop when they need no I/O, else all of it in a worker thread; a busy or remote
+        store never blocks the event loop (docs/security.md, Store outage)."""
+        tokens = self._rt.tokens
+        limits = self._limits
         try:
-            return await asyncio.to_thread(self._work, request, address, client)
+            if limits is not None and (wait := await self._claims.admit(address, client)):
+                log.warning("token rate limit (shared): address %r or client %r over its limit", address,
+                            (client or "")[:80])
+                raise _Limited(wait)  # before the checks, so junk grants count too
+            try:
+                with non_blocking():
+                    checked = tokens.check(request)
+            except WouldBlock:
+                return await asyncio.to_thread(self._work, request, client)
+            return await self._claimed(checked, client)
         except StoreUnavailable as exc:
             raise mp.MP503(detail=str(exc)) from exc
+
+    async def _claimed(self, checked: CheckedRequest, client: str | None) -> IssuedToken:
+        """Step 7 through the claim thread, then the token, charged to its client."""
+        outcome = await self._claims.claim(checked.claim)
+        tokens = self._rt.tokens
+        tokens.settle(checked, outcome)
+        try:
+            with non_blocking():
+                issued = tokens.mint(checked)
+        except WouldBlock:  # the signing key changed and is read again
+            issued = await asyncio.to_thread(tokens.mint, checked)
+        if self._limits is not None and client is not None:
+            self._limits.charge_local(client)
+            self._claims.issued(client)
+        return issued
 
     def _limited(self, wait: float) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         """429 MP-429 slow_down with Retry-After, the whole seconds until a slot frees (RFC 6585 §4). Not logged per

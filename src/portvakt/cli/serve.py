@@ -9,6 +9,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,8 +41,21 @@ def serve(
         help="token service: ask this remote Altinn side about delegations (default: this database)")] = None,
     token_issuer: Annotated[str | None, typer.Option(
         help="Altinn side alone: the token service whose tokens callers bring (its issuer URL)")] = None,
+    ephemeral: Annotated[bool, typer.Option(
+        help="a throwaway server for tests: a temporary data dir on SQLite, removed when it stops; prints one line "
+             "of JSON (issuer, endpoints, seeded clients) on stdout when ready; --port 0 takes a free port")] = False,
+    seed: Annotated[Path | None, typer.Option(
+        help="with --ephemeral: organisations, scopes, access, clients and delegations from this YAML file")] = None,
 ) -> None:
     """Run portvakt. The issuer is http://<host>:<port>/ unless PORTVAKT_ISSUER is set."""
+    if ephemeral or seed is not None:
+        if not ephemeral or demo or only or workers > 1 or altinn_url or token_issuer:
+            fail("--seed needs --ephemeral, which serves one worker and takes none of --demo, --only, --altinn-url "
+                 "and --token-issuer")
+        from portvakt.testing.ephemeral import serve_ephemeral
+
+        serve_ephemeral(host=host, port=port, seed=seed)
+        return
     os.environ["PORTVAKT_HOST"] = host
     os.environ["PORTVAKT_PORT"] = str(port)
     if demo:

@@ -1,7 +1,7 @@
 """`portvakt token`: the vendor side, one grant in, the token response printed as JSON.
 
-The grant names a registered key (`--key`, with `--kid`), or carries an enterprise certificate's chain as x5c
-(`--cert FILE.p12`, or `--key KEY.pem --chain CHAIN.pem`; docs/protocol.md §5)."""
+The grant names a registered key (`--key`: PEM, PKCS#12 or a private JWK, with `--kid`), or carries an enterprise
+certificate's chain as x5c (`--cert FILE.p12`, or `--key KEY.pem --chain CHAIN.pem`; docs/protocol.md §5)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from portvakt.client import (
     key_file_kind,
     load_certificate,
     load_chain,
+    load_private_jwk,
     load_private_key,
 )
 from portvakt.client.grants import discover
@@ -54,17 +55,21 @@ def _password(key: Path, password_file: Path | None) -> bytes:
 def _load_key(key: Path, password_file: Path | None) -> tuple[PrivateKeyHandle, str]:
     """Load the key, asking for a password only when it is encrypted; with its file kind."""
     kind = key_file_kind(key)
-    password = None if kind == "pem" else _password(key, password_file)
+    password = None if kind in ("pem", "jwk") else _password(key, password_file)
     return load_private_key(key, password), kind
 
 
 def _open_key(key: Path, kid: str | None, password_file: Path | None) -> tuple[PrivateKeyHandle, str]:
-    """Load the key and decide the kid."""
+    """Load the key and decide the kid: --kid, else a JWK's own kid, else (PKCS#12, JWK) the RFC 7638 thumbprint."""
+    if key_file_kind(key) == "jwk":
+        handle, own_kid = load_private_jwk(key)
+        return handle, kid if kid is not None else own_kid
     handle, kind = _load_key(key, password_file)
     if kid is not None:
         return handle, kid
     if kind != "pkcs12":
-        raise JoseError("--kid is required with a PEM key (a PKCS#12 key defaults to its RFC 7638 thumbprint)")
+        raise JoseError("--kid is required with a PEM key (a PKCS#12 key defaults to its RFC 7638 thumbprint, a "
+                        "private JWK to its own kid)")
     return handle, handle.kid
 
 
@@ -100,10 +105,12 @@ def token(
     client_id: Annotated[str, typer.Option(help="your client_id")],
     scope: Annotated[str, typer.Option(help="space-separated scopes")],
     key: Annotated[Path | None, typer.Option(
-        help="your private key: PEM, or PKCS#12 (.p12/.pfx); with --chain, the enterprise certificate's key",
+        help="your private key: PEM, PKCS#12 (.p12/.pfx) or a private JWK (JSON); with --chain, the enterprise "
+             "certificate's key",
         exists=True, dir_okay=False)] = None,
     kid: Annotated[str | None, typer.Option(
-        help="the kid of the registered public key; default for a PKCS#12: its RFC 7638 thumbprint")] = None,
+        help="the kid of the registered public key; default for a private JWK: its kid, for a PKCS#12: its "
+             "RFC 7638 thumbprint")] = None,
     cert: Annotated[Path | None, typer.Option(
         help="your enterprise certificate as PKCS#12 (.p12/.pfx): sign an x5c grant, no kid",
         exists=True, dir_okay=False)] = None,

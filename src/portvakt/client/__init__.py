@@ -2,7 +2,7 @@
 
 from .auth import MaskinportenAuth
 from .grants import GrantSigner, TokenError, fetch_token
-from .keys import KeyFileKind, key_file_kind, load_certificate, load_chain, load_private_key
+from .keys import KeyFileKind, key_file_kind, load_certificate, load_chain, load_private_jwk, load_private_key
 
 __all__ = [
     "GrantSigner",
@@ -13,5 +13,6 @@ __all__ = [
     "key_file_kind",
     "load_certificate",
     "load_chain",
+    "load_private_jwk",
     "load_private_key",
 ]

@@ -20,6 +20,7 @@ from .models import (
     Client,
     ClientKey,
     IntegrationType,
+    KeyOrigin,
 )
 from .orgs import require_org
 from .platform import require_operator_for
@@ -185,10 +186,10 @@ def list_visible_clients(uow: UnitOfWork, caller: Caller, *, client_orgno: str |
 
 
 def replace_client_keys(uow: UnitOfWork, client_id: str, jwks: Sequence[tuple[str, dict[str, object]]],
-                        actor: Actor, now: datetime) -> Client:
+                        actor: Actor, now: datetime, origins: Mapping[str, KeyOrigin] | None = None) -> Client:
     """docs/protocol.md §3.3: replace the whole set (≤ 5 keys, unique kids, each with "use": "sig", no certificate on
     an altinn_virksys system, no kid of another client); each key expires a year after posting; a key posted again
-    keeps its `created` and is renewed."""
+    keeps its `created` and its `origin` and is renewed; a new key's origin is `origins[kid]`, else "api"."""
     client = uow.get_client(client_id)
     if client is None:
         raise NotFound(f"no client {client_id}")
@@ -203,7 +204,8 @@ def replace_client_keys(uow: UnitOfWork, client_id: str, jwks: Sequence[tuple[st
         _check_no_certificate(client, index, jwk)
     _check_kids_free(uow, client, kids)
     expires = now + timedelta(seconds=KEY_LIFETIME_SECONDS)
-    keys = tuple(ClientKey(kid, dict(jwk), _first_posted(client, kid, jwk, now), expires) for kid, jwk in jwks)
+    keys = tuple(ClientKey(kid, dict(jwk), _first_posted(client, kid, jwk, now), expires,
+                           _origin(client, kid, jwk, origins or {})) for kid, jwk in jwks)
     updated = replace(client, keys=keys, last_updated=now)
     uow.put_client(updated)
     record(uow, actor=actor, action="client.keys.replace", kind=CLIENT_KIND, key=client_id,
@@ -252,8 +254,21 @@ def _check_kids_free(uow: UnitOfWork, client: Client, kids: Sequence[str]) -> No
 def _first_posted(client: Client, kid: str, jwk: dict[str, object], now: datetime) -> datetime:
     """When this same key (kid, n, e) was first registered on the client; `now` for a new key."""
     old = client.key(kid)
-    same = old is not None and all(old.jwk.get(m) == jwk.get(m) for m in ("kty", "n", "e"))
-    return old.created if old is not None and same else now
+    return old.created if old is not None and _same_key(old, jwk) else now
+
+
+def _origin(client: Client, kid: str, jwk: dict[str, object], origins: Mapping[str, KeyOrigin]) -> KeyOrigin | None:
+    """docs/protocol.md §3.3 `origin`: recorded when the key is first posted and kept when the same key is posted
+    again (None stays None: how a key stored before the record was made is not known)."""
+    old = client.key(kid)
+    if old is not None and _same_key(old, jwk):
+        return old.origin
+    return origins.get(kid, KeyOrigin.API)
+
+
+def _same_key(old: ClientKey, jwk: dict[str, object]) -> bool:
+    """The posted key is the stored one: the same kid with the same kty, n and e."""
+    return all(old.jwk.get(m) == jwk.get(m) for m in ("kty", "n", "e"))
 
 
 def key_set_times(client: Client) -> tuple[datetime | None, datetime | None]:

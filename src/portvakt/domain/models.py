@@ -14,6 +14,7 @@ from portvakt.wire.protocol import MAX_KEYS_PER_CLIENT as MAX_KEYS_PER_CLIENT
 from portvakt.wire.protocol import PRIVATE_KEY_JWT as PRIVATE_KEY_JWT
 from portvakt.wire.vocabulary import AccessState as AccessState
 from portvakt.wire.vocabulary import IntegrationType as IntegrationType
+from portvakt.wire.vocabulary import KeyOrigin as KeyOrigin
 from portvakt.wire.vocabulary import PortalRole as PortalRole
 from portvakt.wire.vocabulary import Visibility as Visibility
 
@@ -37,6 +38,8 @@ class ClientKey:
     jwk: dict[str, Any]
     created: datetime
     expires: datetime
+    #: How the key was made (docs/protocol.md §3.3 `origin`); None for keys stored before it was recorded.
+    origin: KeyOrigin | None = None
 
     def is_expired(self, now: datetime) -> bool:
         """MP-121: a key older than one year since POST is expired."""

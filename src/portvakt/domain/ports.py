@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from .models import (
     AuditEvent,
@@ -249,4 +250,42 @@ class ReplayCache(Protocol):
     def purge(self, now: datetime) -> int:
         """Forget keys that expired before `now`; returns how many."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayClaim:
+    """One single-use key to record (ReplayCache.first_use's arguments)."""
+
+    key: bytes
+    expires: datetime
+    issued_at: datetime | None = None
+
+
+#: What a claim came to: True first use, False a replay, or the loss that refuses it.
+ClaimOutcome = bool | IssuedBeforeLoss
+
+
+@runtime_checkable
+class BatchReplayCache(ReplayCache, Protocol):
+    """A replay cache that records many keys in one round trip."""
+
+    def first_use_many(self, claims: Sequence[ReplayClaim], within: float | None = None) -> list[ClaimOutcome]:
+        """first_use for each claim, in order, in one statement or round trip; a key claimed twice in the batch is a
+        first use once, then a replay. `within`: the seconds the caller can still wait (None: the store's own
+        bound). A store failure raises StoreUnavailable for the whole batch."""
+        ...
+
+
+def first_use_all(replay: ReplayCache, claims: Sequence[ReplayClaim],
+                  within: float | None = None) -> list[ClaimOutcome]:
+    """Every claim's outcome: one round trip when the cache can batch, else one first_use each."""
+    if isinstance(replay, BatchReplayCache):
+        return replay.first_use_many(claims, within)
+    outcomes: list[ClaimOutcome] = []
+    for claim in claims:
+        try:
+            outcomes.append(replay.first_use(claim.key, claim.expires, claim.issued_at))
+        except IssuedBeforeLoss as lost:
+            outcomes.append(lost)
+    return outcomes
 

@@ -1,11 +1,17 @@
-"""An RSA private key held inside the jose room: generate, load/save PKCS#8 PEM, export as JWK."""
+"""An RSA private key held inside the jose room: generate, load/save PKCS#8 PEM, load a private JWK, export as JWK."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupported
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, generate_private_key
+from cryptography.hazmat.primitives.asymmetric.rsa import (
+    RSAPrivateKey,
+    RSAPrivateNumbers,
+    RSAPublicNumbers,
+    generate_private_key,
+)
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
     Encoding,
@@ -15,11 +21,16 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 from joserfc.jwk import RSAKey
+from joserfc.util import urlsafe_b64decode
 
 from .errors import KeyFormatError
-from .keys import MAX_BITS, MIN_BITS, thumbprint
+from .keys import GRANT_ALGORITHMS, MAX_BITS, MIN_BITS, thumbprint
 
 _UNREADABLE = "the private key could not be read: not a PEM private key, or the password is wrong"
+#: The members of a one-prime RSA private JWK (RFC 7518 §6.3.1, §6.3.2), in RSAPrivateKey order (RFC 8017 A.1.2).
+_JWK_MEMBERS = ("n", "e", "d", "p", "q", "dp", "dq", "qi")
+#: Base64url of an 8192-bit number is 1366 characters; anything much longer is not an accepted key's member.
+_MAX_MEMBER = 1400
 
 
 class PrivateKeyHandle:
@@ -78,6 +89,29 @@ class PrivateKeyHandle:
             raise KeyFormatError("only RSA private keys are accepted")
         return cls(key)
 
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, object]) -> PrivateKeyHandle:
+        """Load a one-prime RSA private JWK with all its members n, e, d, p, q, dp, dq, qi (RFC 7518 §6.3.2; no
+        `oth`); the members must make one consistent key. The kid is the thumbprint, whatever the JWK's `kid`."""
+        if not isinstance(jwk, Mapping):
+            raise KeyFormatError("a private JWK must be a JSON object (RFC 7517 §4)")
+        if "keys" in jwk:
+            raise KeyFormatError("this is a JWK Set (RFC 7517 §5); give one private JWK")
+        if jwk.get("kty") != "RSA":
+            raise KeyFormatError('only RSA private JWKs are accepted ("kty": "RSA")')
+        if "oth" in jwk:
+            raise KeyFormatError('a multi-prime RSA key ("oth", RFC 7518 §6.3.2.7) is not accepted')
+        _check_jwk_parameters(jwk)
+        n, e, d, p, q, dp, dq, qi = (_jwk_uint(jwk, member) for member in _JWK_MEMBERS)
+        if not MIN_BITS <= n.bit_length() <= MAX_BITS:
+            raise KeyFormatError(f"an RSA key must have {MIN_BITS} to {MAX_BITS} bits")
+        try:
+            key = RSAPrivateNumbers(p, q, d, dp, dq, qi, RSAPublicNumbers(e, n)).private_key()
+        except (ValueError, TypeError, _CryptoUnsupported):
+            raise KeyFormatError("the JWK is not a valid RSA private key: its members do not make one key "
+                                 "(RFC 8017 §3.2)") from None
+        return cls(key)
+
     def to_pem(self, password: bytes | None = None) -> bytes:
         """PKCS#8 PEM (RFC 5208 §5); encrypted with the best available scheme when a password is given."""
         encryption: KeySerializationEncryption = NoEncryption()
@@ -92,3 +126,32 @@ class PrivateKeyHandle:
         private: dict[str, Any] = dict(self._jwk.as_dict(private=True))
         private.update(kid=self.kid, alg="RS256", use="sig")
         return private
+
+
+def _check_jwk_parameters(jwk: Mapping[str, object]) -> None:
+    """A private JWK's optional parameters, if given: `alg` RS256/RS384/RS512 (RFC 7518 §3.3), `use` "sig" (RFC 7517
+    §4.2), `kid` a non-empty string (RFC 7517 §4.5)."""
+    if jwk.get("alg") not in (None, *GRANT_ALGORITHMS):
+        raise KeyFormatError('the JWK\'s "alg" must be RS256, RS384 or RS512')
+    if jwk.get("use") not in (None, "sig"):
+        raise KeyFormatError('the JWK\'s "use" must be "sig" (RFC 7517 §4.2)')
+    kid = jwk.get("kid")
+    if kid is not None and (not isinstance(kid, str) or not kid):
+        raise KeyFormatError('the JWK\'s "kid" must be a non-empty string (RFC 7517 §4.5)')
+
+
+def _jwk_uint(jwk: Mapping[str, object], member: str) -> int:
+    """One member as a number (RFC 7518 §2 Base64urlUInt, no padding); the message names the member, never its
+    value."""
+    value = jwk.get(member)
+    if value is None or value == "":
+        raise KeyFormatError("an RSA private JWK needs the members n, e, d, p, q, dp, dq and qi (RFC 7518 §6.3.2); "
+                             f'"{member}" is missing')
+    if not isinstance(value, str):
+        raise KeyFormatError(f'the JWK member "{member}" must be a base64url string (RFC 7518 §2)')
+    if len(value) > _MAX_MEMBER:
+        raise KeyFormatError(f'the JWK member "{member}" is too long for a key of at most {MAX_BITS} bits')
+    try:
+        return int.from_bytes(urlsafe_b64decode(value.encode("ascii")), "big")
+    except ValueError:  # binascii.Error and UnicodeEncodeError are ValueErrors
+        raise KeyFormatError(f'the JWK member "{member}" is not base64url without padding (RFC 7518 §2)') from None

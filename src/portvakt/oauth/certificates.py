@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from portvakt.domain.blocking import may_block
 from portvakt.domain.models import Client
 from portvakt.jose import (
     CertificateProblem,
@@ -304,6 +305,7 @@ class CertificateAuthenticator:
                      about: str = "") -> EnterpriseCertificate:
         """docs/protocol.md §5.2 rules 1-3 and 5: the verified certificate of `x5c`, of the client's org; `about`
         opens the description (a locked key's certificate)."""
+        may_block()  # the trust folder is read, and CRLs may be downloaded
         cert = self.verified(x5c, at, about=about)
         check_orgno(cert, client)
         return cert

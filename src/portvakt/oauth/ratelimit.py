@@ -19,6 +19,8 @@ from .errors import OAuthError
 
 #: One limit on one key: (key, slots per window, window in seconds).
 Limit = tuple[str, int, float]
+#: One admit's keys: those to charge, and those only checked.
+Admission = tuple[Sequence[Limit], Sequence[Limit]]
 
 
 class RateCounter(Protocol):
@@ -31,6 +33,11 @@ class RateCounter(Protocol):
 
     def charge(self, limits: Sequence[Limit]) -> None:
         """Take one slot of every key, free or not: it was spent (a token was issued)."""
+        ...
+
+    def admit_all(self, admits: Sequence[Admission], charges: Sequence[Sequence[Limit]] = ()) -> list[float]:
+        """`admit(charge, check)` for each of `admits`, in order, then `charge` for each of `charges`: one round trip
+        for a shared store (each step still atomic on its own). Raises OSError as admit does."""
         ...
 
 
@@ -64,6 +71,13 @@ class Gcra:
             now = self._now()
             for key, per, window in limits:
                 self._take(key, per, window, now)
+
+    def admit_all(self, admits: Sequence[Admission], charges: Sequence[Sequence[Limit]] = ()) -> list[float]:
+        """RateCounter.admit_all, in memory: one admit after the other, then the charges."""
+        waits = [self.admit(charge, check) for charge, check in admits]
+        for limits in charges:
+            self.charge(limits)
+        return waits
 
     def _take(self, key: str, per: int, window: float, now: float) -> None:
         """Move the key's TAT on by one slot (from now, if it lies in the past); the caller holds the lock."""

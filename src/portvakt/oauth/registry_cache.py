@@ -19,6 +19,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from portvakt.domain.blocking import may_block
 from portvakt.domain.changes import ACCESS_KIND, CLIENT_KIND, SCOPE_KIND, access_of
 from portvakt.domain.models import AccessState, Client, ClientKey, Scope
 from portvakt.domain.ports import TokenStore
@@ -132,6 +133,7 @@ class RegistryCache:
         not more often than `retry_every`); still not confirmed, refuse with MP-504."""
         if self.is_fresh():
             return
+        may_block()  # the refresh below reads the store
         now = self._monotonic()
         if now - self._last_attempt >= self._retry_every and self._refreshing.acquire(blocking=False):
             try:

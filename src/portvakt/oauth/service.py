@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portvakt.domain.models import JWT_BEARER, PRIVATE_KEY_JWT, Client, IntegrationType
-from portvakt.domain.ports import Clock, IssuedBeforeLoss, ReplayCache
+from portvakt.domain.ports import ClaimOutcome, Clock, IssuedBeforeLoss, ReplayCache, ReplayClaim
 from portvakt.jose import BadSignature, MalformedJWT, UnsupportedAlgorithm, UnverifiedJWT, Verifier, peek
 from portvakt.settings import TokenSettings
 
@@ -16,9 +16,19 @@ from .authorization_details import from_form
 from .certificates import CertificateAuthenticator, amr, same_certificate
 from .delegation import DelegationLookup
 from .grant import JWTBearerGrant, read_grant
-from .minter import AccessTokenMinter, IssuedToken
+from .minter import AccessTokenMinter, IssuedToken, TokenGrant
 from .registry_cache import RegistryCache
 from .scopes import token_grant
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRequest:
+    """A request that passed every check but the replay claim: what it is granted, its claim, its client, its time."""
+
+    decided: TokenGrant
+    claim: ReplayClaim
+    iss: str
+    now: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +65,7 @@ class TokenService:
                  certificates: CertificateAuthenticator) -> None:
         self._registry = registry
         self._certificates = certificates
-        self._replay = replay
+        self._replay = self.replay = replay
         self._minter = minter
         self._delegations = delegations
         self._clock = clock
@@ -65,6 +75,19 @@ class TokenService:
     def handle_token_request(self, request: TokenRequest) -> IssuedToken:
         """docs/protocol.md §7 steps 1-12, one clock reading; raises an OAuthError with its MP code on the first
         failed check."""
+        checked = self.check(request)
+        claim = checked.claim
+        try:
+            outcome: ClaimOutcome = self._replay.first_use(claim.key, claim.expires, claim.issued_at)
+        except IssuedBeforeLoss as lost:
+            outcome = lost
+        self.settle(checked, outcome)
+        return self.mint(checked)
+
+    def check(self, request: TokenRequest) -> CheckedRequest:
+        """Every check of docs/protocol.md §7 but the replay claim (step 7), which writes, and so comes last; raises an
+        OAuthError with its MP code on the first failed check. Inside a non_blocking() section, WouldBlock when an
+        answer it needs is not in memory (nothing is written before the claim, so it can be run again)."""
         self._registry.ensure_fresh()  # first: MP-504 past the staleness bound (docs/security.md, Stale cache)
         grant, assertion = self._read(request)
         at = self._clock.now()
@@ -72,8 +95,19 @@ class TokenService:
         client, client_amr = self._authenticate(grant, at)
         self._check_times(grant, now)
         decided = token_grant(self._registry, self._delegations, client, grant, client_amr)
-        self._consume(grant, assertion, now)
-        return self._minter.mint(decided, now)
+        return CheckedRequest(decided, self._claim(grant, assertion), grant.iss, now)
+
+    def settle(self, checked: CheckedRequest, outcome: ClaimOutcome) -> None:
+        """Step 7's verdict: the grant is single-use (MP-012), and one issued before the replay store lost its data
+        is refused too (docs/security.md, Replay after a store crash)."""
+        if isinstance(outcome, IssuedBeforeLoss):
+            raise mp.MP012(f": {outcome}", detail=f"client_id={checked.iss}") from outcome
+        if not outcome:
+            raise mp.MP012(detail=f"client_id={checked.iss}")
+
+    def mint(self, checked: CheckedRequest) -> IssuedToken:
+        """The access token of a request that passed every check and whose claim was its first use."""
+        return self._minter.mint(checked.decided, checked.now)
 
     def _read(self, request: TokenRequest) -> tuple[JWTBearerGrant, str]:
         """Steps 1-2: grant_type, authorization_details (RFC 9396 §6.2), assertion, JWT shape and header."""
@@ -150,16 +184,12 @@ class TokenService:
         if grant.exp - grant.iat > self._rules.grant_max_lifetime:
             raise mp.MP132()
 
-    def _consume(self, grant: JWTBearerGrant, assertion: str, now: int) -> None:
-        """Step 7, done last so a refused request writes nothing: the grant is single-use (MP-012)."""
+    def _claim(self, grant: JWTBearerGrant, assertion: str) -> ReplayClaim:
+        """Step 7's key: the grant's (iss, jti), or the whole assertion when it has no jti; kept until the grant has
+        expired, with the allowed clock skew (docs/protocol.md §1.3)."""
         if grant.jti is not None:
             key = hashlib.sha256(f"{grant.iss}\x00{grant.jti}".encode()).digest()
         else:
             key = hashlib.sha256(assertion.encode()).digest()
         expires = datetime.fromtimestamp(grant.exp + self._rules.grant_max_future_iat, UTC)
-        try:  # a grant issued before the replay store lost its data (docs/security.md, Replay after a store crash)
-            fresh = self._replay.first_use(key, expires, datetime.fromtimestamp(grant.iat, UTC))
-        except IssuedBeforeLoss as lost:
-            raise mp.MP012(f": {lost}", detail=f"client_id={grant.iss}") from lost
-        if not fresh:
-            raise mp.MP012(detail=f"client_id={grant.iss}")
+        return ReplayClaim(key, expires, datetime.fromtimestamp(grant.iat, UTC))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from portvakt.wire.altinn import PersonOut
 from portvakt.wire.clients import ClientOut, JwkOut, JwksOut, ListedClientOut
@@ -22,10 +24,33 @@ from .tokens import PortalTokenSource, TokenUnavailable
 
 log = logging.getLogger("portvakt.portal")
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 PORTAL_API = "accessmanagement/api/v1/portal/"
 #: The headers with which the portal's token (altinn:portal) acts for an organisation and names the person.
 ACTING_FOR, PERSON = "Portvakt-Acting-For", "Portvakt-Person"
 ALTINN_VIRKSYS = IntegrationType.ALTINN_VIRKSYS.value
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """A system's key set as read or written, with the ETag naming that version of it (RFC 9110 §8.8.3)."""
+
+    keys: list[JwkOut]
+    etag: str | None
+
+
+class KeySetChanged(PortalError):
+    """The API answered 412: the key set changed since it was read (RFC 9110 §13.1.1, §15.5.13); nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=412, kind="changed")
+
+
+class SystemChanged(PortalError):
+    """The API answered 412: the system changed since it was read (RFC 9110 §13.1.1); nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=412, kind="changed")
 
 
 class Backend:
@@ -83,6 +108,22 @@ class Backend:
             raise Unavailable() from None
         return parsed
 
+    async def _versioned(self, method: str, url: str, kind: type[M], changed: Callable[[str], PortalError],
+                         what: str, **kwargs: Any) -> tuple[M, str | None]:
+        """Call, parse the 200 answer as `kind` and return it with its ETag (RFC 9110 §8.8.3); 412 raises `changed`
+        (RFC 9110 §13.1.1), another refusal PortalError, an unexpected shape Unavailable (logged as `what`)."""
+        resp = await self._call(method, url, **kwargs)
+        if resp.status_code == 412:
+            raise changed(from_problem(resp).message)
+        if resp.status_code != 200:
+            raise from_problem(resp)
+        try:
+            found = kind.model_validate_json(resp.content)
+        except ValidationError:
+            log.warning("portal backend: %s %s answered in an unexpected shape", method, what)
+            raise Unavailable() from None
+        return found, resp.headers.get("etag")
+
     def _api(self, path: str) -> str:
         return self._cfg.api_url + "api/v1/" + path
 
@@ -114,43 +155,81 @@ class Backend:
     # --- /api/v1: systems, keys, scopes --------------------------------------------------------------------
 
     async def systems(self, vendor: str) -> list[ListedClientOut]:
-        """GET /clients?integration_type=altinn_virksys&client_orgno=<vendor> (docs/protocol.md §4.4), every page,
-        each system
-        with its key set (include=jwks, docs/decisions.md A14): one call per 1000 systems, none per system."""
+        """GET /clients?client_orgno=<vendor>&inactive=true (docs/protocol.md §4.4), every page, each client with its
+        key set (include=jwks, docs/decisions.md A14): one call per 1000 systems, none per system. Both integration
+        types: a vendor's Maskinporten client (the demo's Turboskatt) is its system too; deactivated ones are kept
+        for history and shown as such. Sorted by name (then client_id)."""
         found: list[ListedClientOut] = []
-        params: dict[str, Any] = {"integration_type": ALTINN_VIRKSYS, "client_orgno": vendor, "limit": 1000,
-                                  "include": "jwks"}
+        params: dict[str, Any] = {"client_orgno": vendor, "inactive": "true", "limit": 1000, "include": "jwks"}
         while True:
             page: list[ListedClientOut] = await self._json("GET", self._api("clients"), list[ListedClientOut],
                                                            params=params)
-            found.extend(s for s in page if s.client_orgno == vendor and s.integration_type == ALTINN_VIRKSYS)
+            found.extend(s for s in page if s.client_orgno == vendor)
             if len(page) < params["limit"]:
-                return found
+                return sorted(found, key=lambda s: (s.client_name.casefold(), s.client_id))
             params["after"] = page[-1].client_id
 
-    async def system(self, vendor: str, client_id: str) -> ClientOut:
-        """GET /clients/{id}: only a virksomhetssystem of the vendor; anything else is not found."""
-        url = self._api("clients/" + quote(client_id, safe=""))
-        found: ClientOut = await self._json("GET", url, ClientOut)
-        if found.client_orgno != vendor or found.integration_type != ALTINN_VIRKSYS:
+    def _client_url(self, client_id: str) -> str:
+        return self._api("clients/" + quote(client_id, safe=""))
+
+    async def _client(self, method: str, vendor: str, client_id: str, **kwargs: Any) -> tuple[ClientOut, str | None]:
+        """One call to /clients/{id} answered with the client and its ETag: only a client of the vendor; anything
+        else is not found; 412 raises SystemChanged."""
+        found, etag = await self._versioned(method, self._client_url(client_id), ClientOut, SystemChanged,
+                                            "clients/{id}", **kwargs)
+        if found.client_orgno != vendor:
             raise PortalError("not found", status=404, kind="not-found")
-        return found
+        return found, etag
+
+    async def system(self, vendor: str, client_id: str) -> ClientOut:
+        """GET /clients/{id}: only a client of the vendor (either integration type); anything else is not found."""
+        return (await self._client("GET", vendor, client_id))[0]
+
+    async def system_with_etag(self, vendor: str, client_id: str) -> tuple[ClientOut, str | None]:
+        """GET /clients/{id} and its ETag, for a change made with If-Match (RFC 9110 §13.1.1)."""
+        return await self._client("GET", vendor, client_id)
+
+    async def edit_system(self, vendor: str, client_id: str, *, name: str, description: str, scopes: list[str],
+                          if_match: str | None) -> ClientOut:
+        """PATCH /clients/{id} with name, description and scopes (docs/protocol.md §3.2), If-Match the ETag read:
+        SystemChanged when someone changed it meanwhile (RFC 9110 §13.1.1)."""
+        headers = {"if-match": if_match} if if_match else {}
+        body = {"client_name": name, "description": description, "scopes": scopes}
+        return (await self._client("PATCH", vendor, client_id, json=body, headers=headers))[0]
+
+    async def deactivate_system(self, vendor: str, client_id: str, *, if_match: str | None) -> ClientOut:
+        """DELETE /clients/{id}: deactivated, kept for history, no more tokens (docs/protocol.md §3.2), If-Match the
+        ETag read (RFC 9110 §13.1.1)."""
+        headers = {"if-match": if_match} if if_match else {}
+        return (await self._client("DELETE", vendor, client_id, headers=headers))[0]
 
     async def keys(self, client_id: str) -> list[JwkOut]:
         """GET /clients/{id}/jwks: the registered public keys with their expiry (docs/protocol.md §3.3)."""
-        url = self._api("clients/" + quote(client_id, safe="") + "/jwks")
-        found: JwksOut = await self._json("GET", url, JwksOut)
-        return found.keys
+        return (await self.key_set(client_id)).keys
 
-    async def put_keys(self, client_id: str, jwks: list[dict[str, Any]]) -> list[JwkOut]:
-        """PUT /clients/{id}/jwks: replace the whole set (docs/protocol.md §3.3)."""
-        url = self._api("clients/" + quote(client_id, safe="") + "/jwks")
-        found: JwksOut = await self._json("PUT", url, JwksOut, json={"keys": jwks})
-        return found.keys
+    def _jwks_url(self, client_id: str) -> str:
+        return self._api("clients/" + quote(client_id, safe="") + "/jwks")
 
-    async def usable_scopes(self, vendor: str) -> list[AccessOut]:
-        """GET /scopes/access/for_consumer?consumer_org=<vendor> (docs/protocol.md §4.4), for altinn_virksys."""
-        params = {"consumer_org": vendor, "integration_type": ALTINN_VIRKSYS}
+    async def _key_set(self, method: str, client_id: str, **kwargs: Any) -> KeySet:
+        """One call to /clients/{id}/jwks answered with a key set and its ETag; 412 raises KeySetChanged."""
+        found, etag = await self._versioned(method, self._jwks_url(client_id), JwksOut, KeySetChanged, "jwks",
+                                            **kwargs)
+        return KeySet(found.keys, etag)
+
+    async def key_set(self, client_id: str) -> KeySet:
+        """GET /clients/{id}/jwks with its ETag, for a change made with If-Match (RFC 9110 §13.1.1)."""
+        return await self._key_set("GET", client_id)
+
+    async def put_keys(self, client_id: str, jwks: list[dict[str, Any]], *, if_match: str | None = None) -> KeySet:
+        """PUT /clients/{id}/jwks: replace the whole set (docs/protocol.md §3.3); with `if_match` only if the set is
+        still the one read (RFC 9110 §13.1.1), else KeySetChanged."""
+        headers = {"if-match": if_match} if if_match else {}
+        return await self._key_set("PUT", client_id, json={"keys": jwks}, headers=headers)
+
+    async def usable_scopes(self, vendor: str, *, integration_type: str | None = ALTINN_VIRKSYS) -> list[AccessOut]:
+        """GET /scopes/access/for_consumer?consumer_org=<vendor> (docs/protocol.md §4.4): the scopes an organisation
+        may use itself (own, open to all, APPROVED access), for altinn_virksys unless told (None: any type)."""
+        params = {"consumer_org": vendor, **({"integration_type": integration_type} if integration_type else {})}
         found: list[AccessOut] = await self._json("GET", self._api("scopes/access/for_consumer"),
                                                   list[AccessOut], params=params)
         return [a for a in found if a.state is AccessState.APPROVED]

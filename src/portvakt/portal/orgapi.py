@@ -125,10 +125,35 @@ class OrgApi:
         done: DelegationOut = await self._as_org("DELETE", url, DelegationOut)
         return done
 
-    async def own_schemes(self) -> list[SchemeOut]:
-        """GET /maskinporten-api/delegationSchemes: the provider's own schemes (docs/protocol.md §4.1 step 2)."""
-        found: list[SchemeOut] = await self._as_org("GET", self._cfg.altinn_url + SCHEMES_API, list[SchemeOut])
+    async def own_schemes(self, *, include_inactive: bool = False) -> list[SchemeOut]:
+        """GET /maskinporten-api/delegationSchemes[?inactive=true]: the provider's own schemes (docs/protocol.md §4.1
+        step 2), the removed (deactivated) ones too on request."""
+        params = {"inactive": "true"} if include_inactive else {}
+        found: list[SchemeOut] = await self._as_org("GET", self._cfg.altinn_url + SCHEMES_API, list[SchemeOut],
+                                                 params=params)
         return found
+
+    def _scheme_url(self, scheme_id: str) -> str:
+        return self._cfg.altinn_url + SCHEMES_API + "/" + quote(scheme_id, safe="")
+
+    async def own_scheme(self, scheme_id: str) -> SchemeOut:
+        """GET /maskinporten-api/delegationSchemes/{id}: one own scheme (another organisation's is 404)."""
+        found: SchemeOut = await self._as_org("GET", self._scheme_url(scheme_id), SchemeOut)
+        return found
+
+    async def change_scheme(self, scheme_id: str, scopes: list[str], title: dict[str, str],
+                            description: dict[str, str]) -> SchemeOut:
+        """PUT /maskinporten-api/delegationSchemes/{id}: replace an own scheme's scopes and texts ({lang: text});
+        the customers' delegations of it cover the new scopes at once (docs/protocol.md §4.1 step 2)."""
+        body = {"scopes": scopes, "title": title, "description": description}
+        done: SchemeOut = await self._as_org("PUT", self._scheme_url(scheme_id), SchemeOut, json=body)
+        return done
+
+    async def remove_scheme(self, scheme_id: str) -> SchemeOut:
+        """DELETE /maskinporten-api/delegationSchemes/{id}: deactivate an own scheme, kept as history; its
+        delegations stop counting, so /token refuses the tokens they gave (docs/protocol.md §4.2 step 4)."""
+        done: SchemeOut = await self._as_org("DELETE", self._scheme_url(scheme_id), SchemeOut)
+        return done
 
     # --- scopes and access lists (the API provider admin, docs/protocol.md §3.4) -----------------------------------
 

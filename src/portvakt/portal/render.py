@@ -10,12 +10,18 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from portvakt.wire.altinn import PersonOut
+
 from .i18n import Translator
 from .models import expiry, organisations, roles_for, shown, state_of
 from .nav import NavItem, entries_for
 from .web import base, language_of, session_of
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: How the Altinn side names a change made by the operator at the CLI (operator:<name>).
+OPERATOR_PREFIX = "operator:"
+#: Words longer than this may break anywhere in a table cell (WCAG 1.4.10); shorter ones stay whole.
+LONG_WORD = 40
 
 
 def _date(t: Translator) -> Any:
@@ -25,6 +31,27 @@ def _date(t: Translator) -> Any:
     return format_date
 
 
+def wrap(text: object) -> str:
+    """The class for an identifier in a table cell: `pv-wrap` (break anywhere) when it holds a word longer than
+    LONG_WORD characters, else `pv-ident` (kept whole): a long name wraps, a normal scope is never broken."""
+    return "pv-wrap" if any(len(word) > LONG_WORD for word in str(text).split()) else "pv-ident"
+
+
+def _actor(t: Translator, person: PersonOut | None) -> Any:
+    def readable(who: str | None) -> str:
+        """Who made a change, as a person reads it: "you", a username, "the operator" or "a system" (never an
+        internal id such as operator:demo)."""
+        if not who:
+            return "–"
+        if who.startswith(OPERATOR_PREFIX):
+            return t("actor.operator")
+        if person is not None and who == person.username:
+            return t("actor.you", name=person.name)
+        return who if "@" in who else t("actor.system")
+
+    return readable
+
+
 class Renderer:
     """One Jinja2 environment; `page()` renders a template with the layout's context."""
 
@@ -32,6 +59,7 @@ class Renderer:
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(shown=shown, state_of=state_of, expiry=expiry)
+        self.env.filters["wrap"] = wrap
         self.stylesheets = stylesheets
         self.dev_sms = dev_sms
 
@@ -50,6 +78,7 @@ class Renderer:
                 "org_name": organisations(person).get(orgno, orgno) if person and orgno else None,
                 "csrf": session.csrf if session else "", "nav": nav, "here": path,
                 "many_orgs": bool(person and len(organisations(person)) > 1), "format_date": _date(t),
+                "actor": _actor(t, person),
                 "dev_sms": self.dev_sms}
 
     def page(self, request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -31,6 +31,8 @@ SESSION_COOKIE = "portvakt_session"
 LANGUAGE_COOKIE = "portvakt_lang"
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 64 * 1024
+#: The longest page address kept to return to after login.
+MAX_NEXT = 500
 
 
 class Pages(Protocol):
@@ -104,10 +106,11 @@ def language_of(request: Request) -> Language:
     return chosen if is_language(chosen) else default  # type: ignore[return-value]
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
-    """A cookie for the portal's path only: HttpOnly, SameSite=Lax, Secure unless configured off."""
-    response.set_cookie(name, value, path=base(request) or "/", httponly=True, samesite="lax",
-                        secure=state(request).config.settings.secure_cookies)
+def set_cookie(request: Request, response: Response, name: str, value: str, *, site_wide: bool = False) -> None:
+    """A cookie for the portal's path only (`site_wide`: the whole site, e.g. the language, which the error pages
+    at /errors/ read too): HttpOnly, SameSite=Lax, Secure unless configured off."""
+    response.set_cookie(name, value, path="/" if site_wide else base(request) or "/", httponly=True,
+                        samesite="lax", secure=state(request).config.settings.secure_cookies)
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
@@ -116,11 +119,38 @@ def clear_session_cookie(request: Request, response: Response) -> None:
                            secure=state(request).config.settings.secure_cookies)
 
 
+def safe_next(request: Request, target: str) -> str | None:
+    """`target` if it is a page of this portal to go on to (a path below it: no scheme, no host, no `//`, no
+    backslash, no dot segment, no control character; OWASP Unvalidated Redirects), else None."""
+    root = base(request)
+    path = target.split("?")[0]
+    encoded = path.lower()  # a browser reads %2e in a path as a dot; some servers read %2f and %5c as slashes
+    ok = (target.startswith(root + "/") and len(target) <= MAX_NEXT and "//" not in target and "\\" not in target
+          and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+          and not any(code in encoded for code in ("%2e", "%2f", "%5c"))
+          and not any(part in (".", "..") for part in path.split("/")))
+    return target if ok else None
+
+
+def asked_for(request: Request) -> str:
+    """The page this GET asked for (path and query), to return to after login or choosing the organisation."""
+    query = request.url.query
+    return request.url.path + ("?" + query if query else "")
+
+
+def _next_query(request: Request) -> str:
+    """`?next=<this page>` for a GET to a portal page, else nothing (a POST's page can't be returned to)."""
+    if request.method != "GET":
+        return ""
+    target = safe_next(request, asked_for(request))
+    return "?" + urlencode({"next": target}) if target and target != base(request) + "/" else ""
+
+
 def person_session(request: Request) -> Session:
-    """The logged-in person's session; to the login page otherwise."""
+    """The logged-in person's session; to the login page otherwise, which returns here after login."""
     session = session_of(request)
     if session is None or session.person is None:
-        raise Redirect("/login")
+        raise Redirect("/login" + _next_query(request))
     return session
 
 
@@ -161,7 +191,7 @@ async def acting(request: Request, role: PortalRole) -> Acting:
     await fresh_roles(request, session)
     person = session.person
     if session.orgno is None or person is None:
-        raise Redirect("/org")
+        raise Redirect("/org" + _next_query(request))
     found = Acting(session, person, session.orgno)
     if role not in roles_for(person, found.orgno):
         raise PageError(403, "error.forbidden.title", "error.forbidden", org=found.org_name)

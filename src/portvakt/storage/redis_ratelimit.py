@@ -128,12 +128,32 @@ class RedisRateLimits:
 
     def _gcra_call(self, charge: Sequence[tuple[str, int, float]], check: Sequence[tuple[str, int, float]],
                    mode: str) -> float:
+        keys, args = self._gcra_args(charge, check, mode)
+        return int(self._call(lambda: self._gcra(keys=keys, args=args))) / 1_000_000
+
+    def _gcra_args(self, charge: Sequence[tuple[str, int, float]], check: Sequence[tuple[str, int, float]],
+                   mode: str) -> tuple[list[str], list[Any]]:
         keys = [self._key(k) for k, _, _ in (*charge, *check)]
         args: list[Any] = [len(charge)]
         for _, per, window in (*charge, *check):
             args += [_micros(window / per), _micros(window)]
         args.append(mode)
-        return int(self._call(lambda: self._gcra(keys=keys, args=args))) / 1_000_000
+        return keys, args
+
+    def admit_all(self, admits: Sequence[tuple[Sequence[tuple[str, int, float]], Sequence[tuple[str, int, float]]]],
+                  charges: Sequence[Sequence[tuple[str, int, float]]] = ()) -> list[float]:
+        """oauth.ratelimit.RateCounter.admit_all: every script of the batch in one pipelined round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        for charge, check in admits:
+            keys, args = self._gcra_args(charge, check, "admit")
+            self._gcra(keys=keys, args=args, client=pipe)
+        for limits in charges:
+            keys, args = self._gcra_args(limits, (), "force")
+            self._gcra(keys=keys, args=args, client=pipe)
+        if not len(pipe):
+            return []
+        answers = self._call(pipe.execute)
+        return [int(a) / 1_000_000 for a in answers[:len(admits)]]
 
     def admit(self, charge: Sequence[tuple[str, int, float]], check: Sequence[tuple[str, int, float]] = ()) -> float:
         """oauth.ratelimit.RateCounter.admit: all keys checked, and charged, atomically across nodes."""

@@ -5,7 +5,7 @@ process that wrote it (its run_id) and a random value. A Redis that restarted (f
 flushed, or failed over to a replica holds no epoch of its own process, so the first call after the loss sees it,
 writes a new epoch and the moment of the loss (a key that expires with the loss window), and from then on every
 worker of every node refuses grants issued before that moment until they have all expired. The check, the window
-and the SET NX of the grant are one Lua script: one round trip per grant, as before.
+and the SET NX of the grant are one Lua script, and a batch of grants is one pipelined round trip.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 import math
 import secrets
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,9 +22,10 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from portvakt.domain.blocking import may_block
 from portvakt.domain.clock import SystemClock
 from portvakt.domain.errors import StoreUnavailable
-from portvakt.domain.ports import Clock, IssuedBeforeLoss
+from portvakt.domain.ports import ClaimOutcome, Clock, IssuedBeforeLoss, ReplayClaim
 
 log = logging.getLogger("portvakt.replay")
 
@@ -87,24 +89,51 @@ class RedisReplayCache:
     def first_use(self, key: bytes, expires: datetime, issued_at: datetime | None = None) -> bool:
         """Check the epoch and SET key NX EXAT expires in one script: True only for the first caller; a grant issued
         before a detected loss raises IssuedBeforeLoss within the loss window."""
+        outcome = self.first_use_many([ReplayClaim(key, expires, issued_at)])[0]
+        if isinstance(outcome, IssuedBeforeLoss):
+            raise outcome
+        return outcome
+
+    def first_use_many(self, claims: Sequence[ReplayClaim], within: float | None = None) -> list[ClaimOutcome]:
+        """The script once per claim, all in one pipelined round trip (`within` is not needed: every wait is bounded
+        by the socket timeouts)."""
+        may_block()
         now = self._clock.now()
-        self._refuse_if_before_loss(issued_at, now)
-        args: list[Any] = [int(expires.timestamp()) + 1, secrets.token_hex(8), secrets.token_hex(8),
-                           math.ceil(now.timestamp()), self._window,
-                           "" if issued_at is None else math.floor(issued_at.timestamp())]
+        outcomes: list[ClaimOutcome | None] = []
+        pipe = self._redis.pipeline(transaction=False)
+        for claim in claims:
+            try:
+                self._refuse_if_before_loss(claim.issued_at, now)
+            except IssuedBeforeLoss as lost:
+                outcomes.append(lost)
+                continue
+            outcomes.append(None)
+            args: list[Any] = [int(claim.expires.timestamp()) + 1, secrets.token_hex(8), secrets.token_hex(8),
+                               math.ceil(now.timestamp()), self._window,
+                               "" if claim.issued_at is None else math.floor(claim.issued_at.timestamp())]
+            self._script(keys=[self._epoch_key, self._lost_key, self._jti + claim.key.hex().encode()], args=args,
+                         client=pipe)
         try:
-            status, epoch, lost, detected = self._script(
-                keys=[self._epoch_key, self._lost_key, self._jti + key.hex().encode()], args=args)
+            answers = iter(pipe.execute() if len(pipe) else [])
         except redis.exceptions.ResponseError as exc:  # e.g. INFO or EVALSHA not allowed by this Redis
             raise StoreUnavailable(f"the replay store refused its script: {exc}") from exc
         except redis.RedisError as exc:
             raise StoreUnavailable(f"the replay store is unavailable: {type(exc).__name__}") from exc
+        return [outcome if outcome is not None else self._outcome(claim, next(answers), now)
+                for claim, outcome in zip(claims, outcomes, strict=True)]
+
+    def _outcome(self, claim: ReplayClaim, answer: Any, now: datetime) -> ClaimOutcome:
+        """One script's answer: first use, replay, or the loss that refuses the claim."""
+        status, epoch, lost, detected = answer
         self._observe(bytes(epoch), bytes(lost), bool(detected))
-        if int(status) == BEFORE_LOSS:
-            self._refuse_if_before_loss(issued_at, now)
-            lost_at = datetime.fromtimestamp(int(lost), UTC)  # Redis's window outlasted ours by a rounding
-            raise IssuedBeforeLoss(lost_at, lost_at + timedelta(seconds=self._window))
-        return int(status) == FIRST_USE
+        if int(status) != BEFORE_LOSS:
+            return int(status) == FIRST_USE
+        try:
+            self._refuse_if_before_loss(claim.issued_at, now)
+        except IssuedBeforeLoss as known:
+            return known
+        lost_at = datetime.fromtimestamp(int(lost), UTC)  # Redis's window outlasted ours by a rounding
+        return IssuedBeforeLoss(lost_at, lost_at + timedelta(seconds=self._window))
 
     def _refuse_if_before_loss(self, issued_at: datetime | None, now: datetime) -> None:
         """A grant issued before the latest loss this process knows of is refused, without asking Redis, while the

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from .base import WireModel, is_none
-from .vocabulary import IntegrationType
+from .vocabulary import IntegrationType, KeyOrigin
 
 
 class ClientOut(WireModel):
@@ -41,6 +41,9 @@ class JwkOut(WireModel):
     use: str | None = Field(None, exclude_if=is_none)
     x5c: list[str] | None = Field(None, exclude_if=is_none)
     exp: int
+    origin: KeyOrigin | None = Field(None, exclude_if=is_none, description=(
+        "How the key was made: paste, browser or pkcs12 (in the portal), api; absent for keys registered before "
+        "portvakt recorded it. Set when the key is first posted; posting the key again keeps it."))
 
 
 class JwksOut(WireModel):

@@ -34,3 +34,13 @@ class PortalRole(StrEnum):
     INTEGRATION_RESPONSIBLE = "integration_responsible"
     ACCESS_MANAGER = "access_manager"
     API_ADMIN = "api_admin"
+
+
+class KeyOrigin(StrEnum):
+    """How a client's key was made, as the one who registered it said (docs/protocol.md §3.3 `origin`): pasted,
+    made in the browser or as a PKCS#12 in the portal, or posted to the API."""
+
+    PASTE = "paste"
+    BROWSER = "browser"
+    PKCS12 = "pkcs12"
+    API = "api"

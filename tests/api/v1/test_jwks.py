@@ -49,7 +49,8 @@ def test_get_world_keys(api: Api, world: World) -> None:
     assert r.status_code == 200
     body = r.json()
     key = body["keys"][0]
-    assert {k: v for k, v in key.items() if k != "exp"} == world.key.public_jwk
+    assert {k: v for k, v in key.items() if k not in ("exp", "origin")} == world.key.public_jwk
+    assert key["origin"] == "api", "registered without the portal"
     assert key["exp"] == int(world.clock.now().timestamp()) + YEAR
     assert body["created"] == body["last_updated"]
 

@@ -7,52 +7,26 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from portvakt.cli import app as cli_app
 from portvakt.domain import usecases as uc
-from portvakt.domain.clock import FixedClock
 from portvakt.domain.errors import Invalid
 from portvakt.domain.models import IntegrationType
 from portvakt.jose import PrivateKeyHandle, parse_public_key
-from portvakt.settings import Settings
-from portvakt.storage.memory import MemoryStore
-from portvakt.storage.sql import SqlStore
-from portvakt.wiring import Overrides, assemble
+from tests.api.v1.stores import STORES, world_on_store
 from tests.api.v1.test_clients import READ, WRITE, Api, create, invalid
 from tests.api.v1.test_jwks import self_signed_certificate
-from tests.conftest import ISSUER, OP, OTHER, PROVIDER, VENDOR, World, seed
+from tests.conftest import OP, OTHER, PROVIDER, VENDOR, World
 
+__all__ = ["world_on_store"]  # the fixture `world`, on the store a test asks for
 PEM = {"content-type": "application/x-pem-file"}
-
-
-@pytest.fixture
-def world(request: pytest.FixtureRequest, rsa_keys: list[PrivateKeyHandle], tmp_path: Path) -> Iterator[World]:
-    """tests/conftest.py's world, on the memory store unless a test asks for "sqlite" or "postgres" (indirect)."""
-    backend = getattr(request, "param", "memory")
-    if backend == "memory":
-        store: Any = MemoryStore()
-    else:
-        url = f"sqlite:///{tmp_path / 'portvakt.db'}"
-        store = SqlStore(url if backend == "sqlite" else request.getfixturevalue("fresh_pg_url"), migrate=True)
-    now = datetime.now(UTC).replace(microsecond=0)
-    clock = FixedClock(now)
-    client_id = seed(store, rsa_keys[0], now)
-    app = assemble(Settings(issuer=ISSUER, data_dir=str(tmp_path)), ("token", "altinn"),
-                   Overrides(store=store, clock=clock, kek=b"test-kek"))
-    with TestClient(app, base_url="http://portvakt.test") as http:
-        yield World(store, clock, http, rsa_keys[0], client_id, app.runtime)
-    if backend != "memory":
-        store.close()
 
 
 def _without_use(handle: PrivateKeyHandle, **over: Any) -> dict[str, Any]:
@@ -202,8 +176,7 @@ def test_a_deactivated_clients_kid_stays_taken(api: Api, world: World) -> None:
               world.key.kid)
 
 
-@pytest.mark.parametrize("world", ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-                         indirect=True)
+@pytest.mark.parametrize("world", STORES, indirect=True)
 def test_a_burst_of_two_clients_registering_one_kid_gives_one_200_and_one_409(
         api: Api, world: World, rsa_keys: list[PrivateKeyHandle]) -> None:
     clients = [create(api)["client_id"], create(api, OTHER)["client_id"]]

@@ -9,6 +9,9 @@ unchanged.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -29,6 +32,7 @@ from pydantic import (
 
 from portvakt.domain.clients import key_set_times
 from portvakt.domain.models import JWT_BEARER, PRIVATE_KEY_JWT, Client, IntegrationType
+from portvakt.wire.base import WireModel
 from portvakt.wire.clients import ClientOut as ClientOut
 from portvakt.wire.clients import JwkOut as JwkOut
 from portvakt.wire.clients import JwksOut as JwksOut
@@ -136,12 +140,15 @@ class JwksIn(BaseModel):
         description="Each entry: an RSA public JWK (kty, n, e; optional kid, alg RS256/RS384/RS512, use sig), or a "
                     "string holding a PEM public key or PEM X.509 certificate (which becomes a JWK with x5c). "
                     "RSA keys of at least 2048 bits only. Without a kid, the kid is the RFC 7638 thumbprint. "
-                    "Private keys are refused and never stored. A single JWK object without `keys` is accepted.")
+                    "Private keys are refused and never stored. A single JWK object without `keys` is accepted. "
+                    "A JWK may say how the key was made in `origin` (paste, browser, pkcs12, api; default api): "
+                    "kept with the key, not in it, and kept when the same key is posted again.")
 
 
 def jwks_out(c: Client) -> JwksOut:
     """The wire form of a client's key set."""
-    keys = [JwkOut.model_validate({**k.jwk, "kid": k.kid, "exp": int(k.expires.timestamp())}) for k in c.keys]
+    keys = [JwkOut.model_validate({**k.jwk, "kid": k.kid, "exp": int(k.expires.timestamp()), "origin": k.origin})
+            for k in c.keys]
     created, last = key_set_times(c)
     return JwksOut(keys=keys, created=created, last_updated=last)
 
@@ -153,3 +160,12 @@ def client_list_json(clients: Sequence[Client], *, with_jwks: bool) -> bytes:
     """GET /clients as JSON, serialized once; `include=jwks` adds each client's key set (docs/decisions.md A14)."""
     return _LISTING.dump_json([ListedClientOut(**_client_fields(c), jwks=jwks_out(c) if with_jwks else None)
                                for c in clients])
+
+
+def entity_tag(shape: WireModel) -> str:
+    """A strong entity tag of a representation (RFC 9110 §8.8.3): the SHA-256 of its canonical JSON (sorted members,
+    no spaces), 128 bits of it in base64url, quoted. It changes exactly when the representation does, and every
+    node and store computes the same tag for the same data, with nothing stored (docs/protocol.md §3.3)."""
+    canonical = json.dumps(shape.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode("utf-8")).digest()[:16]
+    return '"' + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii") + '"'

@@ -1,4 +1,7 @@
-"""/api/v1/clients (docs/protocol.md §3.2): list, create, read, replace, patch and deactivate client registrations."""
+"""/api/v1/clients (docs/protocol.md §3.2): list, create, read, replace, patch and deactivate client registrations.
+
+A client's answers carry its strong ETag; PUT, PATCH and DELETE honour If-Match (RFC 9110 §13.1.1), checked in the
+same transaction as the change (its key set has its own ETag, at /jwks)."""
 
 from __future__ import annotations
 
@@ -38,8 +41,16 @@ from .client_schemas import (
     ListedClientOut,
     client_list_json,
     client_out,
+    entity_tag,
 )
 from .deps import actor, now, reading, writing
+from .jwks import (
+    ETAG_HEADER,
+    IfMatchDep,
+    check_if_match,
+    precondition_responses,
+    with_etag,
+)
 from .problems import responses
 
 router = APIRouter(tags=["clients"])
@@ -120,7 +131,7 @@ def list_clients(request: Request, caller: CallerDep,
 
 
 @router.post("/clients", response_model=ClientOut, status_code=201, summary="Register a client",
-             responses={201: {"headers": _LOCATION}, **responses("invalid", "forbidden")})
+             responses={201: {"headers": {**_LOCATION, **ETAG_HEADER}}, **responses("invalid", "forbidden")})
 def create_client(request: Request, response: Response, caller: CallerDep, body: ClientIn) -> ClientOut:
     """docs/protocol.md §3.2 POST /clients: dcr.write for the own org; dcr.supplier for another org (caller =
     supplier)."""
@@ -135,46 +146,61 @@ def create_client(request: Request, response: Response, caller: CallerDep, body:
                             token_endpoint_auth_method=f.token_endpoint_auth_method,
                             application_type=f.application_type, client_uri=f.client_uri)
     response.headers["location"] = str(request.url_for("get_client", client_id=client.client_id))
-    return client_out(client)
+    out = client_out(client)
+    with_etag(response, out)
+    return out
 
 
 @router.get("/clients/{client_id}", response_model=ClientOut, summary="Read a client",
-            responses=responses("not-found"))
-def get_client(request: Request, caller: CallerDep, client_id: ClientId) -> ClientOut:
+            responses={200: {"headers": ETAG_HEADER}, **responses("not-found")})
+def get_client(request: Request, response: Response, caller: CallerDep, client_id: ClientId) -> ClientOut:
     """docs/protocol.md §3.2 GET /clients/{id}: also a deactivated one (active=false); 404 for other orgs' clients."""
     with reading(request) as uow:
-        return client_out(visible_client(caller, uow.get_client(client_id), client_id))
+        out = client_out(visible_client(caller, uow.get_client(client_id), client_id))
+    with_etag(response, out)
+    return out
 
 
-def _change(request: Request, caller: Caller, client_id: str, body: ClientBase, *, patch: bool) -> ClientOut:
-    """PUT and PATCH: policy, server-set fields, then the change use-case in one transaction."""
+def _change(request: Request, response: Response, caller: Caller, client_id: str, body: ClientBase,
+            expected: str | None, *, patch: bool) -> ClientOut:
+    """PUT and PATCH: policy, If-Match (RFC 9110 §13.1.1), server-set fields, then the change use-case, all in one
+    transaction."""
     with writing(request) as uow:
         current = changeable_client(caller, uow.get_client(client_id), client_id)
+        check_if_match(expected, entity_tag(client_out(current)), "client")
         _server_set(body, current, current.supplier_orgno)
         base = fields_of(current) if patch else ClientFields(current.client_name, current.integration_type)
         updated = change_client(uow, current, _fields(body, base, patch=patch), actor(caller), now(request))
-    return client_out(updated)
+    out = client_out(updated)
+    with_etag(response, out)
+    return out
 
 
 @router.put("/clients/{client_id}", response_model=ClientOut, summary="Replace a client",
-            responses=responses("invalid", "forbidden", "not-found", "conflict"))
-def put_client(request: Request, caller: CallerDep, client_id: ClientId, body: ClientIn) -> ClientOut:
+            responses=precondition_responses("invalid", "forbidden", "not-found", "conflict"))
+def put_client(request: Request, response: Response, caller: CallerDep, client_id: ClientId, body: ClientIn,
+               expected: IfMatchDep) -> ClientOut:
     """docs/protocol.md §3.2 PUT: full replace; integration_type and client_orgno cannot change."""
-    return _change(request, caller, client_id, body, patch=False)
+    return _change(request, response, caller, client_id, body, expected, patch=False)
 
 
 @router.patch("/clients/{client_id}", response_model=ClientOut, summary="Change some fields of a client",
-              responses=responses("invalid", "forbidden", "not-found", "conflict"))
-def patch_client(request: Request, caller: CallerDep, client_id: ClientId, body: ClientPatch) -> ClientOut:
+              responses=precondition_responses("invalid", "forbidden", "not-found", "conflict"))
+def patch_client(request: Request, response: Response, caller: CallerDep, client_id: ClientId, body: ClientPatch,
+                 expected: IfMatchDep) -> ClientOut:
     """docs/protocol.md §3.2 (PATCH is portvakt's addition): only the fields sent change, under the PUT rules."""
-    return _change(request, caller, client_id, body, patch=True)
+    return _change(request, response, caller, client_id, body, expected, patch=True)
 
 
 @router.delete("/clients/{client_id}", response_model=ClientOut, summary="Deactivate a client",
-               responses=responses("forbidden", "not-found"))
-def delete_client(request: Request, caller: CallerDep, client_id: ClientId) -> ClientOut:
+               responses=precondition_responses("forbidden", "not-found"))
+def delete_client(request: Request, response: Response, caller: CallerDep, client_id: ClientId,
+                  expected: IfMatchDep) -> ClientOut:
     """docs/protocol.md §3.2 DELETE: deactivates (kept for history, no more tokens); returns the client,
-    active=false."""
+    active=false. With If-Match, only if the client is still as read (RFC 9110 §13.1.1)."""
     with writing(request) as uow:
         current = changeable_client(caller, uow.get_client(client_id), client_id, deactivate=True)
-        return client_out(deactivate_client(uow, current, actor(caller), now(request)))
+        check_if_match(expected, entity_tag(client_out(current)), "client")
+        out = client_out(deactivate_client(uow, current, actor(caller), now(request)))
+    with_etag(response, out)
+    return out

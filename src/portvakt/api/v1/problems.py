@@ -33,6 +33,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "not-found": (404, "No such resource"),
     "method-not-allowed": (405, "Method not allowed"),
     "conflict": (409, "Conflict with the current state"),
+    "precondition-failed": (412, "The resource changed since it was read"),
     "too-large": (413, "Request body too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "server-error": (500, "Internal error"),

@@ -1,5 +1,6 @@
 """The API provider admin's pages: the organisation's scopes and delegation schemes, and each scope's access
-list with the consumers' names (docs/protocol.md §3.4, §4.1 step 2; decision P1). Changes are in access_change.py."""
+list with the consumers' names (docs/protocol.md §3.4, §4.1 step 2; decision P1). Changes (access, schemes) are in
+access_change.py."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portvakt.wire.altinn import SchemeOut
 from portvakt.wire.scopes import AccessOut, ScopeOut
 from portvakt.wire.vocabulary import PortalRole
 
-from ..models import Notice
+from ..models import Notice, shown
 from ..orgapi import OrgApi, org_api
-from ..web import acting, base, not_found, state
+from ..web import acting, base, language_of, not_found, state
 
 ROLE = PortalRole.API_ADMIN
 MAX_SCOPE = 200
@@ -46,13 +48,27 @@ async def own_scope(api: OrgApi, name: str) -> ScopeOut:
     raise not_found()
 
 
+def _scheme_notice(request: Request, schemes: list[SchemeOut]) -> Notice | None:
+    """"Changed" or "removed", for a scheme in the list that really is so (?changed= / ?removed=)."""
+    language = language_of(request)
+    for param, key, active in (("changed", "scheme.changed", True), ("removed", "scheme.removed", False)):
+        wanted = request.query_params.get(param)
+        for s in schemes:
+            if wanted is not None and s.scheme_id == wanted and s.active is active:
+                return Notice(key, {"title": shown(s.title, language) or s.scheme_id})
+    return None
+
+
 async def scopes(request: Request) -> Response:
-    """GET /scopes: GET /api/v1/scopes and GET /maskinporten-api/delegationSchemes (read-only)."""
+    """GET /scopes: GET /api/v1/scopes and GET /maskinporten-api/delegationSchemes?inactive=true, sorted by name;
+    the removed schemes last."""
     who = await acting(request, ROLE)
     api = org_api(request, who)
-    own, schemes = await asyncio.gather(api.scopes(), api.own_schemes())
+    own, schemes = await asyncio.gather(api.scopes(), api.own_schemes(include_inactive=True))
+    language = language_of(request)
+    schemes.sort(key=lambda s: (not s.active, (shown(s.title, language) or s.scheme_id).casefold()))
     return state(request).renderer.page(request, "api_scopes.html", scopes=sorted(own, key=lambda s: s.name),
-                                        schemes=schemes)
+                                        schemes=schemes, notice=_scheme_notice(request, schemes))
 
 
 def _notice(request: Request, scope: ScopeOut, entries: list[AccessOut], names: dict[str, str]) -> Notice | None:

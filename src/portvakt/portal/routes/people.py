@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -28,6 +29,7 @@ from ..web import (
     fresh_roles,
     language_of,
     person_session,
+    safe_next,
     session_of,
     set_cookie,
     state,
@@ -54,23 +56,32 @@ def _login_cookie(request: Request) -> tuple[str, str]:
     return nonce, state(request).sessions.login_token(nonce)
 
 
+def _next(request: Request, target: str) -> str:
+    """The portal page to go on to after login or choosing the organisation, or "" (the overview)."""
+    return safe_next(request, target) or ""
+
+
 def _login_page(request: Request, *, status: int = 200, error: str | None = None, username: str = "",
-                notice: str | None = None, values: dict[str, str] | None = None) -> Response:
-    """The login form; its cookie is (re)sent so the form's token stays valid for the next POST."""
+                notice: str | None = None, values: dict[str, str] | None = None, next_page: str = "") -> Response:
+    """The login form; its cookie is (re)sent so the form's token stays valid for the next POST; `next_page`
+    (checked) is where it goes after login."""
     cookie, csrf = _login_cookie(request)
     response = state(request).renderer.page(request, "login.html", status=status, error=error, username=username,
-                                            notice=notice, csrf=csrf, error_values=values or {})
+                                            notice=notice, csrf=csrf, error_values=values or {},
+                                            next_page=_next(request, next_page))
     set_cookie(request, response, SESSION_COOKIE, cookie)
     return response
 
 
 async def login_form(request: Request) -> Response:
-    """GET /login: the form, with no server-side session (a logged-in person goes to the overview)."""
+    """GET /login[?next=]: the form, with no server-side session (a logged-in person goes on to `next` or the
+    overview)."""
+    next_page = _next(request, request.query_params.get("next", ""))
     session = session_of(request)
     if session is not None and session.person is not None:
-        return RedirectResponse(base(request) + "/", status_code=303)
+        return RedirectResponse(next_page or base(request) + "/", status_code=303)
     notice = "logout.done" if request.query_params.get("done") == "logout" else None
-    return _login_page(request, notice=notice)
+    return _login_page(request, notice=notice, next_page=next_page)
 
 
 def _locked(request: Request, seconds: int) -> Response:
@@ -81,10 +92,10 @@ def _locked(request: Request, seconds: int) -> Response:
     return response
 
 
-def _busy(request: Request, username: str, seconds: int) -> Response:
+def _busy(request: Request, username: str, seconds: int, next_page: str) -> Response:
     """429 with Retry-After: the password checks are all taken; the form again (docs/security.md, Login flood)."""
     response = _login_page(request, status=429, error="login.busy", username=username,
-                           values={"seconds": str(seconds)})
+                           values={"seconds": str(seconds)}, next_page=next_page)
     response.headers["retry-after"] = str(seconds)
     return response
 
@@ -105,8 +116,10 @@ async def login(request: Request) -> Response:
     portal = state(request)
     session, form = await checked_login_form(request)
     username, password = field(form, "username").strip(), field(form, "password")
+    next_page = _next(request, field(form, "next"))
     if not username or not password or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
-        return _login_page(request, status=400, error="login.required", username=username[:MAX_USERNAME])
+        return _login_page(request, status=400, error="login.required", username=username[:MAX_USERNAME],
+                           next_page=next_page)
     ip = _client_ip(request)
     wait = await asyncio.to_thread(portal.limiter.admit, username, ip)  # the counts may live in Redis
     if wait:
@@ -115,23 +128,30 @@ async def login(request: Request) -> Response:
     try:
         person = await _check(request, username, password, ip)
     except Busy as exc:
-        return _busy(request, username, exc.retry_after)
+        return _busy(request, username, exc.retry_after, next_page)
     if person is None:
-        return _login_page(request, status=401, error="login.failed", username=username)
+        return _login_page(request, status=401, error="login.failed", username=username, next_page=next_page)
     await asyncio.to_thread(portal.limiter.succeeded, username, ip)
     if not person.roles:
-        return _login_page(request, status=403, error="login.no_roles", username=username)
-    return _logged_in(request, session, person)
+        return _login_page(request, status=403, error="login.no_roles", username=username, next_page=next_page)
+    return _logged_in(request, session, person, next_page)
 
 
-def _logged_in(request: Request, old: Session | None, person: PersonOut) -> Response:
-    """A new session with a fresh id, the organisation picked if there is only one, go on."""
+def _after_org(request: Request, next_page: str) -> str:
+    """/org, carrying the page to go on to once the organisation is chosen."""
+    return base(request) + "/org" + ("?" + urlencode({"next": next_page}) if next_page else "")
+
+
+def _logged_in(request: Request, old: Session | None, person: PersonOut, next_page: str = "") -> Response:
+    """A new session with a fresh id, the organisation picked if there is only one, on to the page asked for
+    (a checked portal path) or the overview; with several organisations, choosing one first."""
     session = state(request).sessions.start(person, language_of(request), old)
     orgs = organisations(person)
     if len(orgs) == 1:
         session.orgno = next(iter(orgs))
     log.info("portal login: %s", person.username)
-    response = RedirectResponse(base(request) + ("/" if session.orgno else "/org"), status_code=303)
+    target = (next_page or base(request) + "/") if session.orgno else _after_org(request, next_page)
+    response = RedirectResponse(target, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, session.sid)
     return response
 
@@ -151,7 +171,8 @@ async def choose_org_form(request: Request) -> Response:
     await fresh_roles(request, session)
     assert session.person is not None
     return state(request).renderer.page(request, "org.html", orgs=organisations(session.person),
-                                        chosen=session.orgno, error=None)
+                                        chosen=session.orgno, error=None,
+                                        next_page=_next(request, request.query_params.get("next", "")))
 
 
 async def choose_org(request: Request) -> Response:
@@ -162,18 +183,17 @@ async def choose_org(request: Request) -> Response:
     await fresh_roles(request, session)
     orgs = organisations(session.person)
     orgno = field(form, "orgno")
+    next_page = _next(request, field(form, "next"))
     if orgno not in orgs:
         return state(request).renderer.page(request, "org.html", status=400, orgs=orgs, chosen=None,
-                                            error="org.invalid")
+                                            error="org.invalid", next_page=next_page)
     session.orgno = orgno
-    return RedirectResponse(base(request) + "/", status_code=303)
+    return RedirectResponse(next_page or base(request) + "/", status_code=303)
 
 
 def _safe_next(request: Request, target: str) -> str:
-    """A path below the portal only (no scheme, no host, no `//`), else the overview."""
-    root = base(request)
-    ok = target.startswith(root + "/") and "//" not in target and "\\" not in target and len(target) < 500
-    return target if ok else root + "/"
+    """A path below the portal only (web.safe_next), else the overview."""
+    return safe_next(request, target) or base(request) + "/"
 
 
 async def language(request: Request) -> Response:
@@ -182,7 +202,7 @@ async def language(request: Request) -> Response:
     if not is_language(chosen):
         raise PageError(400, "error.title", "error.bad_form")
     response = RedirectResponse(_safe_next(request, request.query_params.get("next", "")), status_code=303)
-    set_cookie(request, response, LANGUAGE_COOKIE, chosen)
+    set_cookie(request, response, LANGUAGE_COOKIE, chosen, site_wide=True)
     session = session_of(request)
     if session is not None:
         session.language = next(lang for lang in LANGUAGES if lang == chosen)

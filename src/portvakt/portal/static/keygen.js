@@ -1,6 +1,7 @@
 // Makes an RSA key pair in this browser with WebCrypto (RSASSA-PKCS1-v1_5, SHA-256).
 // The private key is offered for download (PKCS#8 PEM and JWK) and never leaves the browser:
-// only the public JWK, with kid = its RFC 7638 thumbprint, is put into the form and posted.
+// only the public JWK, with kid = its RFC 7638 thumbprint, is put into the form and posted, and only once the
+// person has ticked that they kept the private key (else a ValidationMessage and an ErrorSummary, by keycheck.js).
 (function () {
   "use strict";
 
@@ -73,9 +74,31 @@
     return kid;
   }
 
+  // The form's errors as the server shows them (keycheck.js); the browser's own bubbles are off (novalidate).
+  var errors = window.portvaktFormErrors;
+  var saved = document.getElementById("saved");
+
+  form.addEventListener("submit", function (event) {
+    if (!saved.checked) {
+      event.preventDefault();
+      if (errors) {
+        errors.show(form, saved, form.dataset.savedRequired, saved.nextElementSibling);
+      }
+    }
+  });
+
+  saved.addEventListener("change", function () {
+    if (saved.checked && errors) {
+      errors.clear(form, saved);
+    }
+  });
+
   button.addEventListener("click", function () {
     button.disabled = true;
     status.textContent = form.dataset.working;
+    if (errors) {
+      errors.clear(form, button);
+    }
     generate().then(function (kid) {
       status.textContent = form.dataset.ready.replace("{kid}", kid);
       downloads.hidden = false;

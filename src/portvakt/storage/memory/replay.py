@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 
 from portvakt.domain.clock import SystemClock
-from portvakt.domain.ports import Clock
+from portvakt.domain.ports import ClaimOutcome, Clock, ReplayClaim
 
 
 class MemoryReplayCache:
@@ -29,6 +30,10 @@ class MemoryReplayCache:
                 return False
             self._seen[key] = expires
             return True
+
+    def first_use_many(self, claims: Sequence[ReplayClaim], within: float | None = None) -> list[ClaimOutcome]:
+        """first_use for each claim, in order."""
+        return [self.first_use(c.key, c.expires, c.issued_at) for c in claims]
 
     def purge(self, now: datetime) -> int:
         """Forget keys that expired before `now` (decision S1); returns how many."""

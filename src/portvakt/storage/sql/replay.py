@@ -9,15 +9,18 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL, Engine
 
+from portvakt.domain.blocking import may_block
 from portvakt.domain.errors import StoreUnavailable
-from portvakt.domain.ports import Clock
+from portvakt.domain.ports import ClaimOutcome, Clock, ReplayClaim
 
 from .engine import (
     BUSY_TIMEOUT_SECONDS,
@@ -33,6 +36,9 @@ from .engine import (
 # `expires` is whole epoch seconds: an entry has expired once it is <= now.
 _INSERT = ("INSERT INTO used_grants (key, expires) VALUES ({p}, {p}) ON CONFLICT (key) DO UPDATE "
            "SET expires = excluded.expires WHERE used_grants.expires <= {now}")
+# Many grants in one statement: the rows it inserted or took over come back; every other key is a replay.
+_RETURNING = " RETURNING key"
+_MAX_BATCH = 256
 # On SQLite, purge walks the primary key in slices (keys are uniform hashes) so that the write lock is held
 # for one slice at a time and first_use never waits for a whole purge; PostgreSQL deletes in one statement.
 _PURGE_ALL = "DELETE FROM used_grants WHERE expires <= {p}"
@@ -42,6 +48,7 @@ _PURGE_LAST = "DELETE FROM used_grants WHERE key >= {p} AND expires <= {p}"
 # catches up a batch at a time, and first_use gets its turn between them.
 _PURGE_BATCH = "DELETE FROM used_grants WHERE key IN (SELECT key FROM used_grants WHERE expires <= {p} LIMIT {n})"
 PG_PURGE_BATCH = 5000
+T = TypeVar("T")
 _SLACK = 0.01  # a wait for the lock shorter than this leaves the busy timeout as it is (no extra PRAGMA)
 
 
@@ -84,9 +91,9 @@ class _Sqlite:
         self._set_ms = self._busy_ms
         return conn
 
-    def execute(self, sql: str, params: tuple[Any, ...], left: float | None = None) -> int:
-        """Run one statement (sqlite3 caches it prepared) and return its rowcount; wait for a busy database
-        only `left` seconds when given (what remains of the caller's budget)."""
+    def _cursor(self, sql: str, params: tuple[Any, ...], left: float | None) -> sqlite3.Cursor:
+        """Run one statement (sqlite3 caches it prepared); wait for a busy database only `left` seconds when given
+        (what remains of the caller's budget)."""
         try:
             conn = self._conn
             if conn is None:
@@ -95,9 +102,28 @@ class _Sqlite:
             if want != self._set_ms:
                 conn.execute(f"PRAGMA busy_timeout = {want}")
                 self._set_ms = want
-            return conn.execute(sql, params).rowcount
+            return conn.execute(sql, params)
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"the replay store is unavailable: {exc}") from exc
+
+    def execute(self, sql: str, params: tuple[Any, ...], left: float | None = None) -> int:
+        """Run one statement and return its rowcount."""
+        return self._cursor(sql, params, left).rowcount
+
+    def returning(self, sql: str, params: tuple[Any, ...], left: float | None = None) -> list[bytes]:
+        """Run one statement and return the first column of its rows."""
+        cursor = self._cursor(sql, params, left)
+        try:
+            return _first_column(cursor)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"the replay store is unavailable: {exc}") from exc
+
+    @staticmethod
+    def claim_sql(insert: str, count: int) -> tuple[str, bool]:
+        """The statement that inserts `count` rows and returns the keys it took; True: its parameters are the rows'
+        values one after the other (False: two arrays)."""
+        rows = ", ".join(["(?, ?)"] * count)
+        return insert.replace("VALUES (?, ?)", "VALUES " + rows, 1) + _RETURNING, True
 
     def close(self) -> None:
         """Close the connection (the next statement reopens it)."""
@@ -126,29 +152,44 @@ class _Postgres:
         self._deadline = limits.deadline(busy_timeout)
         self._conn: BoundedConnection | None = None
 
-    def _execute(self, sql: str, params: tuple[Any, ...], deadline: float) -> int:
+    def _execute(self, sql: str, params: tuple[Any, ...], deadline: float, read: Callable[[Any], T]) -> T:
         conn = self._conn
         if conn is None or conn.closed:
             conn = self._conn = BoundedConnection.connect(self._conninfo, autocommit=True, prepare_threshold=0)
         conn.deadline = deadline
-        return conn.execute(sql, params, prepare=True).rowcount
+        return read(conn.execute(sql, params, prepare=True))
 
-    def execute(self, sql: str, params: tuple[Any, ...], left: float | None = None) -> int:
+    def _run(self, sql: str, params: tuple[Any, ...], left: float | None, read: Callable[[Any], T]) -> T:
         """Run one statement, waiting for its answer at most the deadline, or `left` (what remains of the caller's
         budget) and the margin; if the connection dropped, reconnect and retry once (fails closed). A server that
         did not answer in time is not asked again: the caller has waited its share."""
         deadline = self._deadline if left is None else min(self._deadline, max(left, 0.0) + DEADLINE_MARGIN)
         try:
             try:
-                return self._execute(sql, params, deadline)
+                return self._execute(sql, params, deadline, read)
             except psycopg.errors.ConnectionTimeout:
                 self.close()
                 raise
             except (psycopg.OperationalError, psycopg.InterfaceError):
                 self.close()
-                return self._execute(sql, params, deadline)
+                return self._execute(sql, params, deadline, read)
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise StoreUnavailable(f"the replay store is unavailable: {type(exc).__name__}") from exc
+
+    def execute(self, sql: str, params: tuple[Any, ...], left: float | None = None) -> int:
+        """Run one statement and return its rowcount."""
+        return self._run(sql, params, left, _rowcount)
+
+    def returning(self, sql: str, params: tuple[Any, ...], left: float | None = None) -> list[bytes]:
+        """Run one statement and return the first column of its rows."""
+        return self._run(sql, params, left, _first_column)
+
+    @staticmethod
+    def claim_sql(insert: str, count: int) -> tuple[str, bool]:
+        """The statement that inserts rows from two arrays (keys, expiries) and returns the keys it took: one
+        prepared statement for every batch size; False: its parameters are the two arrays."""
+        rows = "SELECT k, e FROM unnest(%s::bytea[], %s::bigint[]) AS t(k, e)"
+        return insert.replace("VALUES (%s, %s)", rows, 1) + _RETURNING, False
 
     def close(self) -> None:
         """Close the connection (the next statement reopens it)."""
@@ -159,6 +200,14 @@ class _Postgres:
     def forget(self) -> None:
         """After a fork: drop the inherited connection without closing it under the parent's feet."""
         self._conn = None
+
+
+def _rowcount(cursor: Any) -> int:
+    return int(cursor.rowcount)
+
+
+def _first_column(cursor: Any) -> list[bytes]:
+    return [bytes(row[0]) for row in cursor.fetchall()]
 
 
 def _backend(url: URL, busy_timeout: float, limits: ConnectionLimits) -> _Sqlite | _Postgres:
@@ -222,16 +271,43 @@ class SqlReplayCache:
             params = (key, self._expiry(expires), now_seconds(self._clock.now()))
         return self._run(self._insert, params) == 1
 
+    def first_use_many(self, claims: Sequence[ReplayClaim], within: float | None = None) -> list[ClaimOutcome]:
+        """first_use for every claim, in one INSERT per 256 distinct keys that returns the keys it took (one
+        round trip and one commit for the lot); a key claimed twice in the batch is a first use once."""
+        first: dict[bytes, int] = {}
+        for i, claim in enumerate(claims):
+            first.setdefault(claim.key, i)
+        keys = list(first)
+        taken: set[bytes] = set()
+        for start in range(0, len(keys), _MAX_BATCH):
+            chunk = keys[start:start + _MAX_BATCH]
+            sql, flat = self._backend.claim_sql(self._insert, len(chunk))
+            expiries = [self._expiry(claims[first[k]].expires) for k in chunk]
+            params: tuple[Any, ...] = (tuple(itertools.chain.from_iterable(zip(chunk, expiries, strict=True)))
+                                       if flat else (chunk, expiries))
+            if self._clock is not None:
+                params = (*params, now_seconds(self._clock.now()))
+            taken.update(self._locked(partial(self._backend.returning, sql, params), within))
+        return [first[claim.key] == i and claim.key in taken for i, claim in enumerate(claims)]
+
     def _run(self, sql: str, params: tuple[Any, ...]) -> int:
-        """One statement under the connection's lock, all of it within the busy timeout: a caller queued behind
-        a statement that waits on a locked database gets only the rest of its budget (docs/security.md, Store
-        outage)."""
+        """One statement under the connection's lock, within the busy timeout."""
+        return self._locked(lambda left: self._backend.execute(sql, params, left))
+
+    def _locked(self, call: Callable[[float | None], T], within: float | None = None) -> T:
+        """`call(left)` under the connection's lock, all of it within the busy timeout (or `within`, when shorter): a
+        caller queued behind a statement that waits on a locked database gets only the rest of its budget
+        (docs/security.md, Store outage)."""
+        may_block()
+        budget = self._wait if within is None else min(self._wait, within)
+        if budget <= 0:
+            raise StoreUnavailable("the replay store is busy")
         start = time.monotonic()
-        if not self._lock.acquire(timeout=self._wait):
+        if not self._lock.acquire(timeout=budget):
             raise StoreUnavailable("the replay store is busy")
         try:
             waited = time.monotonic() - start
-            return self._backend.execute(sql, params, self._wait - waited if waited > _SLACK else None)
+            return call(budget - waited if waited > _SLACK or budget < self._wait else None)
         finally:
             self._lock.release()
 

@@ -16,6 +16,7 @@ from portvakt.domain.models import (
     DelegationScheme,
     DelegationSource,
     IntegrationType,
+    KeyOrigin,
     Organisation,
     Person,
     PersonRole,
@@ -64,12 +65,17 @@ def client_values(client: Client) -> Values:
 def key_values(client_id: str, keys: Sequence[ClientKey]) -> list[Values]:
     """Rows of a client's key set, in the order given."""
     return [{"client_id": client_id, "kid": k.kid, "position": i, "jwk": k.jwk,
-             "created": k.created, "expires": k.expires} for i, k in enumerate(keys)]
+             "created": k.created, "expires": k.expires, "origin": k.origin} for i, k in enumerate(keys)]
 
 
 def to_key(row: Row[Any]) -> ClientKey:
     """A client key from its row."""
-    return ClientKey(kid=row.kid, jwk=row.jwk, created=row.created, expires=row.expires)
+    return ClientKey(kid=row.kid, jwk=row.jwk, created=row.created, expires=row.expires, origin=key_origin(row.origin))
+
+
+def key_origin(value: str | None) -> KeyOrigin | None:
+    """A stored key origin (docs/protocol.md §3.3); None when it was not recorded."""
+    return KeyOrigin(value) if value else None
 
 
 def to_client(row: Row[Any], keys: Iterable[ClientKey]) -> Client:

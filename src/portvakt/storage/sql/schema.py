@@ -78,6 +78,7 @@ client_keys = sa.Table(
     sa.Column("jwk", sa.JSON(), nullable=False),
     _ts("created"),
     _ts("expires"),
+    sa.Column("origin", sa.String(16), nullable=True),  # how the key was made (docs/protocol.md §3.3)
     sa.Index("uq_client_keys_kid", "kid", unique=True),  # a kid names one key across all clients (A17)
 )
 

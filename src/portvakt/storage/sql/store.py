@@ -11,6 +11,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
 
+from portvakt.domain.blocking import may_block
 from portvakt.domain.models import Change
 
 from .engine import BUSY_TIMEOUT_SECONDS, READ_ONLY, ConnectionLimits, make_engine, unavailable_on_driver_error
@@ -45,6 +46,7 @@ class SqlStore:
     @contextmanager
     def begin(self) -> Iterator[SqlUnitOfWork]:
         """One transaction: commit when the block ends normally, roll back on an exception."""
+        may_block()
         with unavailable_on_driver_error(), self.engine.begin() as conn:
             postgres = conn.dialect.name == "postgresql"
             if postgres:
@@ -64,6 +66,7 @@ class SqlStore:
     def _read(self) -> Iterator[Connection]:
         """A connection whose transaction is read-only: deferred on SQLite, REPEATABLE READ, READ ONLY on
         PostgreSQL (one snapshot for the whole unit of work); it is rolled back when the block ends."""
+        may_block()
         with unavailable_on_driver_error(), self.engine.connect() as conn:
             yield conn.execution_options(**self._read_options)
 

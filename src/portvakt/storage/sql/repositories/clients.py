@@ -69,7 +69,7 @@ class SqlClients(SqlRepository, ClientRepository):
         """A page of clients joined with their keys: one statement, one round trip."""
         page, k = query.subquery("page"), client_keys.c
         joined = (sa.select(page, k.kid.label("k_kid"), k.jwk.label("k_jwk"), k.created.label("k_created"),
-                            k.expires.label("k_expires"))
+                            k.expires.label("k_expires"), k.origin.label("k_origin"))
                   .select_from(page.outerjoin(client_keys, k.client_id == page.c.client_id))
                   .order_by(page.c.client_id, k.position))
         found: list[Client] = []
@@ -81,7 +81,8 @@ class SqlClients(SqlRepository, ClientRepository):
                     found.append(rows.to_client(current, keys))
                 current, keys = row, []
             if row.k_kid is not None:
-                keys.append(ClientKey(kid=row.k_kid, jwk=row.k_jwk, created=row.k_created, expires=row.k_expires))
+                keys.append(ClientKey(kid=row.k_kid, jwk=row.k_jwk, created=row.k_created, expires=row.k_expires,
+                                      origin=rows.key_origin(row.k_origin)))
         if current is not None:
             found.append(rows.to_client(current, keys))
         return found
