@@ -39,7 +39,7 @@ def token(stack: Stack, client_id: str, handle: PrivateKeyHandle, kid: str | Non
 def key_page(stack: Stack, way: str) -> str:
     """The HTML of a new system's page for adding a key `way` ("paste", "browser" or "pkcs12")."""
     client_id = stack.create_system()
-    return stack.browser.get(f"/portal/systems/{client_id}/keys/{way}").text
+    return str(stack.browser.get(f"/portal/systems/{client_id}/keys/{way}").text)
 
 
 def stored_kids(stack: Stack, client_id: str) -> list[str]:

@@ -57,6 +57,7 @@ class ClaimBatcher:
         self._queue: deque[_Job] = deque()
         self._wake = threading.Condition()
         self._running = False
+        self._pending: list[_Job] = []  # the event loop's jobs of this iteration, handed over together
 
     async def claim(self, claim: ReplayClaim) -> ClaimOutcome:
         """The claim's outcome; raises StoreUnavailable when the store did not answer within the budget."""
@@ -70,18 +71,34 @@ class ClaimBatcher:
 
     def issued(self, client: str) -> None:
         """Charge an issued token to its client on the shared counts, with the next batch (nothing waits for it)."""
-        if self._shared is not None:
+        if self._shared is None:
+            return
+        try:
+            self._add(_Job(issued=client), asyncio.get_running_loop())
+        except RuntimeError:  # called from a worker thread (the request that ran there)
             self._put(_Job(issued=client))
 
     async def _wait(self, job: _Job) -> Any:
-        job.future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        job.future = loop.create_future()
         job.deadline = self._monotonic() + self._budget
-        self._put(job)
+        self._add(job, loop)
         return await job.future
 
-    def _put(self, job: _Job) -> None:
+    def _add(self, job: _Job, loop: asyncio.AbstractEventLoop) -> None:
+        """Keep the job for the end of this loop iteration: the first one of an iteration schedules the hand-over."""
+        if not self._pending:
+            loop.call_soon(self._hand_over)
+        self._pending.append(job)
+
+    def _hand_over(self) -> None:
+        """The event loop's jobs of one iteration, to the thread in one go (one wake-up for many requests)."""
+        jobs, self._pending = self._pending, []
+        self._put(*jobs)
+
+    def _put(self, *jobs: _Job) -> None:
         with self._wake:
-            self._queue.append(job)
+            self._queue.extend(jobs)
             if not self._running:
                 self._running = True
                 threading.Thread(target=self._serve, name="portvakt-claims", daemon=True).start()

@@ -265,11 +265,14 @@ class SqlReplayCache:
     def first_use(self, key: bytes, expires: datetime, issued_at: datetime | None = None) -> bool:
         """Record the key; True when it was not seen before (or had expired), False on a replay. `issued_at` is not
         needed: the database keeps what it committed (decision S1)."""
+        return self._claim_one(key, expires, None)
+
+    def _claim_one(self, key: bytes, expires: datetime, within: float | None) -> bool:
         if self._clock is None:
             params: tuple[Any, ...] = (key, self._expiry(expires))
         else:
             params = (key, self._expiry(expires), now_seconds(self._clock.now()))
-        return self._run(self._insert, params) == 1
+        return self._locked(partial(self._backend.execute, self._insert, params), within) == 1
 
     def first_use_many(self, claims: Sequence[ReplayClaim], within: float | None = None) -> list[ClaimOutcome]:
         """first_use for every claim, in one INSERT per 256 distinct keys that returns the keys it took (one
@@ -278,6 +281,10 @@ class SqlReplayCache:
         for i, claim in enumerate(claims):
             first.setdefault(claim.key, i)
         keys = list(first)
+        if len(keys) == 1:  # the common case at low load: the one-row statement, already prepared
+            claim = claims[0]
+            fresh = self._claim_one(claim.key, claim.expires, within)
+            return [fresh and i == 0 for i in range(len(claims))]
         taken: set[bytes] = set()
         for start in range(0, len(keys), _MAX_BATCH):
             chunk = keys[start:start + _MAX_BATCH]
