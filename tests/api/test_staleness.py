@@ -167,7 +167,8 @@ def test_token_fails_closed_after_the_bound_and_recovers(flaky: tuple[World, Fee
     store.failing.set()
     cut_off = time.monotonic()
     refused = _until(lambda: world.post(world.grant()), lambda r: r.status_code == 503)
-    assert time.monotonic() - cut_off >= BOUND - 0.3, refused.text  # the last confirmation was at most one poll (0.25 s) before
+    # the last confirmation was at most one poll (0.25 s) before the cut
+    assert time.monotonic() - cut_off >= BOUND - 0.3, refused.text
     assert refused.status_code == 503, refused.text
     body = refused.json()
     assert body["error"] == "temporarily_unavailable"
