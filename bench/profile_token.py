@@ -4,10 +4,12 @@ Seeds a throwaway registry with `bench/seed.sh` (SQLite, durable replay store), 
 `portvakt serve` does, signs `--count` single-use grants up front, then posts them through the ASGI app,
 `--concurrency` at a time. Three passes over fresh grants:
 
-1. timed, twice: with the worker threads as in production, then with the thread hop replaced by an inline
-   call; prints the process CPU-µs per token of each (their difference is what the hop costs);
-2. profiled (cProfile): the worker-thread hop replaced by an inline call, so one profiler sees the whole
-   request; prints the top functions by own time, and the same with the RSA operations left out.
+1. timed, twice: as in production, then with `asyncio.to_thread` replaced by an inline call (it now carries only
+   the requests whose checks missed a cache; the replay claims always go to api.claims's thread); prints the
+   process CPU-µs per token of each, the first being the figure to compare;
+2. profiled (cProfile) with that same replacement: it sees the event loop's thread only, so the claim thread's
+   inserts are not in it, and cProfile counts wall time, so GIL waits land on the calls that release it (e.g.
+   os.urandom); prints the top functions by own time, and the same with the RSA operations left out.
 
 Usage: .venv/bin/python bench/profile_token.py [--count 3000] [--concurrency 16] [--top 30] [--delegated]
        [--stats FILE]  (FILE: the raw pstats dump, for `python -m pstats FILE`)

@@ -91,10 +91,15 @@ class TokenEndpoint:
         """The worker thread's whole path, for a request whose checks need the store: the token service, and the
         issued token charged to its client."""
         issued = self._rt.tokens.handle_token_request(request)
+        self._charge(client)
+        return issued
+
+    def _charge(self, client: str | None) -> None:
+        """A token was issued: charge its client a slot in memory and, with the next batch, on the shared counts
+        (docs/security.md, Token flood)."""
         if self._limits is not None and client is not None:
             self._limits.charge_local(client)
             self._claims.issued(client)
-        return issued
 
     async def _issue(self, request: TokenRequest, address: str, client: str | None) -> IssuedToken:
         """The checks on the event loop when they need no I/O, else all of it in a worker thread; a busy or remote
@@ -125,9 +130,7 @@ class TokenEndpoint:
                 issued = tokens.mint(checked)
         except WouldBlock:  # the signing key changed and is read again
             issued = await asyncio.to_thread(tokens.mint, checked)
-        if self._limits is not None and client is not None:
-            self._limits.charge_local(client)
-            self._claims.issued(client)
+        self._charge(client)
         return issued
 
     def _limited(self, wait: float) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portvakt.domain.models import JWT_BEARER, PRIVATE_KEY_JWT, Client, IntegrationType
-from portvakt.domain.ports import ClaimOutcome, Clock, IssuedBeforeLoss, ReplayCache, ReplayClaim
+from portvakt.domain.ports import ClaimOutcome, Clock, IssuedBeforeLoss, ReplayCache, ReplayClaim, first_use_all
 from portvakt.jose import BadSignature, MalformedJWT, UnsupportedAlgorithm, UnverifiedJWT, Verifier, peek
 from portvakt.settings import TokenSettings
 
@@ -76,12 +76,7 @@ class TokenService:
         """docs/protocol.md §7 steps 1-12, one clock reading; raises an OAuthError with its MP code on the first
         failed check."""
         checked = self.check(request)
-        claim = checked.claim
-        try:
-            outcome: ClaimOutcome = self._replay.first_use(claim.key, claim.expires, claim.issued_at)
-        except IssuedBeforeLoss as lost:
-            outcome = lost
-        self.settle(checked, outcome)
+        self.settle(checked, first_use_all(self._replay, [checked.claim])[0])
         return self.mint(checked)
 
     def check(self, request: TokenRequest) -> CheckedRequest:
