@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum |
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 THIRD_PARTY := tests/third_party
 THIRD_PARTY_STAMP := $(THIRD_PARTY)/node_modules/.installed-$(shell cat $(THIRD_PARTY)/package.json $(THIRD_PARTY)/package-lock.json | cksum | cut -d' ' -f1)
+# The Python third-party client (wenche) gets a venv of its own, never the main one.
+THIRD_PARTY_VENV := $(THIRD_PARTY)/.venv
+WENCHE_STAMP := $(THIRD_PARTY_VENV)/.installed-$(shell cat $(THIRD_PARTY)/wenche-constraints.txt | cksum | cut -d' ' -f1)
 PG_BIN := /usr/lib/postgresql/15/bin
 export PORTVAKT_DATA_DIR ?= ./var
 # pytest-xdist workers for `unit` and `fast` (CI has 2 cores; `make test PYTEST_WORKERS=0` runs in one process).
@@ -42,13 +45,20 @@ $(NPM_STAMP): package.json package-lock.json
 	rm -f node_modules/.installed-*
 	touch $@
 
-# Third-party Maskinporten clients that tests/third_party runs against a real server (pinned in its lock file).
-third-party-deps: $(THIRD_PARTY_STAMP)
+# Third-party Maskinporten clients that tests/third_party runs against a real server: the npm one (pinned in its
+# lock file), and wenche from PyPI in tests/third_party/.venv (pinned, with its dependencies, in wenche-constraints.txt).
+third-party-deps: $(THIRD_PARTY_STAMP) $(WENCHE_STAMP)
 
 $(THIRD_PARTY_STAMP): $(THIRD_PARTY)/package.json $(THIRD_PARTY)/package-lock.json
 	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
 	cd $(THIRD_PARTY) && npm ci --no-audit --no-fund --loglevel=error
 	rm -f $(THIRD_PARTY)/node_modules/.installed-*
+	touch $@
+
+$(WENCHE_STAMP): $(THIRD_PARTY)/wenche-constraints.txt
+	test -x $(THIRD_PARTY_VENV)/bin/python || $(PYTHON) -m venv $(THIRD_PARTY_VENV)
+	$(THIRD_PARTY_VENV)/bin/python -m pip install -q -c $(THIRD_PARTY)/wenche-constraints.txt wenche==1.9.0
+	rm -f $(THIRD_PARTY_VENV)/.installed-*
 	touch $@
 
 # Debian packages the tests need: PostgreSQL 15 (throwaway clusters), Redis, and Chromium (browser tests).
@@ -93,4 +103,4 @@ bench: deps
 	bash bench/run.sh
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(THIRD_PARTY_VENV) var .pytest_cache .mypy_cache .ruff_cache

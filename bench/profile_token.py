@@ -11,8 +11,12 @@ Seeds a throwaway registry with `bench/seed.sh` (SQLite, durable replay store), 
    inserts are not in it, and cProfile counts wall time, so GIL waits land on the calls that release it (e.g.
    os.urandom); prints the top functions by own time, and the same with the RSA operations left out.
 
-Usage: .venv/bin/python bench/profile_token.py [--count 3000] [--concurrency 16] [--top 30] [--delegated]
-       [--stats FILE]  (FILE: the raw pstats dump, for `python -m pstats FILE`)
+`--systemuser` adds a registered system that lists the bench client and the consumer's approved system user for it,
+and puts `authorization_details` for that system user in every grant (docs/protocol.md §6.5), so each token goes
+through the system-user lookup (the local one, cached by the change feed) and carries its details.
+
+Usage: .venv/bin/python bench/profile_token.py [--count 3000] [--concurrency 16] [--top 30]
+       [--delegated | --systemuser] [--stats FILE]  (FILE: the raw pstats dump, for `python -m pstats FILE`)
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CRYPTO = ("sign' of", "verify' of", "_rust", "openssl", "cryptography")
+CUSTOMER = "310838128"
 
 
 def _seed(work: Path, port: int) -> dict[str, str]:
@@ -40,7 +45,8 @@ def _seed(work: Path, port: int) -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
-def _grants(client: dict[str, str], audience: str, count: int, consumer: str | None) -> list[bytes]:
+def _grants(client: dict[str, str], audience: str, count: int, consumer: str | None,
+            systemuser: str | None = None) -> list[bytes]:
     """`count` form bodies, each with a fresh signed grant (RFC 7523 §2.1)."""
     from urllib.parse import urlencode
 
@@ -54,6 +60,10 @@ def _grants(client: dict[str, str], audience: str, count: int, consumer: str | N
                                   "iat": now, "exp": now + 110, "jti": str(uuid.uuid4())}
         if consumer:
             claims["consumer_org"] = consumer
+        if systemuser:
+            claims["authorization_details"] = [{
+                "type": "urn:altinn:systemuser",
+                "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": f"0192:{systemuser}"}}]
         bodies.append(urlencode({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                                  "assertion": signer.sign(claims)}).encode())
     return bodies
@@ -137,7 +147,10 @@ async def main() -> None:
     ap.add_argument("--count", type=int, default=3000, help="grants per pass")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--top", type=int, default=30)
-    ap.add_argument("--delegated", action="store_true", help="consumer_org=310838128 in every grant")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--delegated", action="store_true", help="consumer_org=310838128 in every grant")
+    mode.add_argument("--systemuser", action="store_true",
+                      help="authorization_details for 310838128's system user in every grant")
     ap.add_argument("--stats", help="write the raw pstats here")
     a = ap.parse_args()
     port = 8080
@@ -147,14 +160,19 @@ async def main() -> None:
         os.environ.setdefault("PORTVAKT_RATELIMIT__PER_CLIENT_PER_MINUTE", "1000000")
         os.environ.setdefault("PORTVAKT_RATELIMIT__PER_ADDRESS_PER_MINUTE", "10000000")
         client = _seed(work, port)
+        if a.systemuser:
+            from seed_systemuser import add_system_user
+
+            add_system_user(client["CLIENT_ID"])
         from portvakt.settings import Settings
         from portvakt.wiring import assemble
 
         app = assemble(Settings())
         inbox, life = await _lifespan(app)
         audience = f"http://127.0.0.1:{port}/"
-        consumer = "310838128" if a.delegated else None
-        warm, threaded, inlined, profiled = (_grants(client, audience, n, consumer)
+        consumer = CUSTOMER if a.delegated else None
+        systemuser = CUSTOMER if a.systemuser else None
+        warm, threaded, inlined, profiled = (_grants(client, audience, n, consumer, systemuser)
                                              for n in (300, a.count, a.count, a.count))
         print(f"warm-up: {await _drive(app, warm, a.concurrency)}")
 
@@ -163,14 +181,14 @@ async def main() -> None:
 
         real = asyncio.to_thread
         for name, bodies, hop in (("worker threads", threaded, real), ("inline, no thread hop", inlined, inline)):
-            asyncio.to_thread = hop  # type: ignore[assignment]
+            asyncio.to_thread = hop
             cpu0, wall0 = time.process_time(), time.perf_counter()
             counts = await _drive(app, bodies, a.concurrency)
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
             asyncio.to_thread = real
             print(f"timed pass ({name}): {counts}; {cpu * 1e6 / a.count:.1f} CPU-µs/token, "
                   f"{a.count / wall:.0f} tokens/s in process")
-        asyncio.to_thread = inline  # type: ignore[assignment]
+        asyncio.to_thread = inline
         profiler = cProfile.Profile()
         try:
             profiler.enable()

@@ -10,7 +10,9 @@
 #                                 each (compare with CASE=pg-redis)
 # or set the knobs yourself: DB=sqlite|postgres REPLAY=database|redis WORKERS=N NODES=N.
 # PEER=1 runs node-oidc-provider after portvakt, PEER=authlib the Authlib peer, PEER=all both, PEER=0 neither.
-# Usage: [CASE=...] [CONC="16"] [DURATION=15] [PEER=1] [SCENARIO=own|delegated] [SEED_CLIENTS=100000] bench/run.sh
+# SCENARIO=delegated puts consumer_org in every grant; SCENARIO=systemuser adds a system user for the consumer
+# (bench/seed_systemuser.py) and puts authorization_details for it in every grant (docs/protocol.md §6.5).
+# Usage: [CASE=...] [CONC="16"] [DURATION=15] [PEER=1] [SCENARIO=own|delegated|systemuser] [SEED_CLIENTS=100000] bench/run.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:?set SHARED to the folder of the peer harness}
@@ -73,6 +75,11 @@ fi
 "$ROOT/bench/seed.sh" "$WORK" > "$WORK/client.env"
 # shellcheck disable=SC1091
 . "$WORK/client.env"
+if [ "${SCENARIO:-own}" = systemuser ]; then
+  "$ROOT/.venv/bin/python" "$ROOT/bench/seed_systemuser.py" "$CLIENT_ID" > "$WORK/systemuser.id"
+  DETAILS=$("$ROOT/.venv/bin/python" -c 'import sys; sys.path.insert(0, sys.argv[1]); import seed_systemuser as s
+print(s.DETAILS)' "$ROOT/bench")
+fi
 
 PIN=()
 [ "$WORKERS" = 1 ] && [ "$NODES" = 1 ] && PIN=(taskset -c 0)
@@ -102,9 +109,21 @@ LABEL="portvakt-${SCENARIO:-own}${SEED_CLIENTS:+-$SEED_CLIENTS-clients}"
 [ "$DB$REPLAY$WORKERS$NODES" = sqlitedatabase11 ] || LABEL="$LABEL-$DB-$REPLAY-w$WORKERS-n$NODES"
 echo "== portvakt ($DB, replay store: $REPLAY, $NODES node(s) x $WORKERS worker(s)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_node() {  # node index, connections, results dir; the harness follows the PID given, the server itself
+  if [ -n "${DETAILS:-}" ]; then bench_node_systemuser "$@"; return; fi
   URL=http://127.0.0.1:$((PORT + $1))/token AUD=$PORTVAKT_ISSUER CLIENT_ID=$CLIENT_ID KEY=$KEY KID=$KID \
     SCOPE="$SCOPE" CONSUMER_ORG=${CONSUMER_ORG:-} SERVER_PID=${SPIDS[$1]} CONC="$2" DURATION=$DURATION \
     PB=$PB RESULTS_DIR=$3 bash "$SHARED/run_jwt_bearer.sh" "$LABEL"
+}
+bench_node_systemuser() {  # as the harness's run_jwt_bearer.sh, with the authorization_details claim in each grant
+  local n=${COUNT:-30000} b=$PB/run/bodies-jwtb-su-c$2
+  mkdir -p "$PB/run" "$3"
+  "$PB/venv/bin/python" "$SHARED/gen_assertions.py" bodies --mode jwt-bearer --audience "$PORTVAKT_ISSUER" \
+    --client-id "$CLIENT_ID" --key "$KEY" --kid "$KID" --scope "$SCOPE" --count "$n" --ttl 120 --iat-skew 2 \
+    --claim-json "authorization_details=$DETAILS" --out "$b" 2>/dev/null
+  python3 "$SHARED/bench_token.py" --url "http://127.0.0.1:$((PORT + $1))/token" --bodies "$b" \
+    --server-pid "${SPIDS[$1]}" --concurrency "$2" --duration "$DURATION" --loadgen-cpus 1 --warmup-bodies 3000 \
+    --warmup-duration 5 --label "$LABEL c=$2" | tee -a "$3/$LABEL.jsonl"
+  rm -f "$b"
 }
 if [ "$WORKERS" = 1 ] && [ "$NODES" = 1 ]; then
   bench_node 0 "$CONC" "$OUT"

@@ -122,6 +122,13 @@ class AltinnSettings(BaseModel):
     positive_cache_seconds: float = Field(30, ge=0, le=30, description="how long a found delegation is trusted")
     negative_cache_seconds: float = Field(3, ge=0, le=5, description="how long a missing delegation is trusted")
     timeout_seconds: float = Field(2, gt=0, le=30, description="per request to a remote Altinn side")
+    public_url: str | None = Field(
+        None, description="the Altinn side's own base URL (its exchange tokens' issuer); default: this server")
+    portal_url: str | None = Field(
+        None, description="the portal's base URL, where a system-user request's confirmUrl points; "
+                          "default: <public_url>/portal/")
+    exchange_token_seconds: int = Field(1800, ge=60, le=86400,
+                                        description="lifetime of an Altinn token from the Maskinporten exchange")
 
 
 class PortalSettings(BaseModel):

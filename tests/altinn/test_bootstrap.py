@@ -10,15 +10,27 @@ from portvakt.domain.delegations import DELEGATIONS_ADMIN, DELEGATIONS_LOOKUP, D
 from portvakt.domain.errors import Invalid
 from portvakt.domain.models import Visibility
 from portvakt.domain.policy import PORTAL
+from portvakt.domain.systemregister import (
+    AUTHORIZE,
+    REQUEST_READ,
+    REQUEST_WRITE,
+    SYSTEMREGISTER_ADMIN,
+    SYSTEMREGISTER_WRITE,
+    SYSTEMUSER_LOOKUP,
+)
 from portvakt.storage.memory import MemoryStore
 from tests.conftest import OPERATOR
+
+SYSTEM_USER_SCOPES = {SYSTEMREGISTER_WRITE, SYSTEMREGISTER_ADMIN, REQUEST_WRITE, REQUEST_READ, SYSTEMUSER_LOOKUP,
+                      AUTHORIZE}
 
 
 def test_creates_prefix_scopes_and_source_once(store: MemoryStore, clock: FixedClock) -> None:
     with store.begin() as uow:
         assert bootstrap_altinn(uow, OPERATOR, clock.now(), source_issuer="https://altinn.test/")
         assert not bootstrap_altinn(uow, OPERATOR, clock.now(), source_issuer="https://altinn.test/")
-    assert set(ALTINN_SCOPES) == {SCHEMES_WRITE, DELEGATIONS_WRITE, DELEGATIONS_ADMIN, DELEGATIONS_LOOKUP, PORTAL}
+    assert set(ALTINN_SCOPES) == {SCHEMES_WRITE, DELEGATIONS_WRITE, DELEGATIONS_ADMIN, DELEGATIONS_LOOKUP, PORTAL,
+                                  *SYSTEM_USER_SCOPES}
     with store.read() as uow:
         assert uow.get_prefix_owner("altinn") == OPERATOR
         for name in ALTINN_SCOPES:

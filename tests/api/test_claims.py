@@ -41,13 +41,20 @@ class Recording(MemoryReplayCache):
         return super().first_use_many(claims, within)
 
 
+async def until_busy(replay: Recording) -> None:
+    """Until the claim thread has handed the first batch to the store (a thread's start is slow on a loaded host)."""
+    deadline = time.monotonic() + 2
+    while not replay.batches and time.monotonic() < deadline:
+        await asyncio.sleep(0.002)
+
+
 def test_claims_waiting_together_are_one_batch_off_the_loop() -> None:
     replay = Recording(delay=0.05)
 
     async def main() -> list[ClaimOutcome]:
         batcher = ClaimBatcher(replay, budget=2)
         first = asyncio.ensure_future(batcher.claim(claim("warm")))
-        await asyncio.sleep(0.01)  # the thread is busy with the first: the next ones queue up
+        await until_busy(replay)  # the thread is busy with the first: the next ones queue up
         rest = [batcher.claim(claim(n)) for n in ("a", "b", "a", "c")]
         return [await first, *await asyncio.gather(*rest)]
 
@@ -88,7 +95,7 @@ def test_a_claim_that_waited_its_whole_budget_is_refused_without_being_recorded(
     async def main() -> list[BaseException | ClaimOutcome]:
         batcher = ClaimBatcher(replay, budget=0.2)
         first = asyncio.ensure_future(batcher.claim(claim("slow")))
-        await asyncio.sleep(0.01)
+        await until_busy(replay)
         late = asyncio.ensure_future(batcher.claim(claim("late")))
         return list(await asyncio.gather(first, late, return_exceptions=True))
 

@@ -163,14 +163,21 @@ def test_replay_is_refused_across_two_workers(registry: tuple[Path, str, Private
         server.stop()
 
 
-def test_demo_prints_commands_that_get_a_token_a_delegated_one_and_one_by_certificate(tmp_path: Path) -> None:
+def commands(server: Server) -> list[str]:
+    """The `portvakt token` commands the demo printed so far."""
+    return [ln for ln in server.log.read_text().splitlines() if " token --issuer " in ln]
+
+
+def test_demo_prints_commands_that_get_a_token_a_delegated_one_one_by_certificate_and_system_users(
+        tmp_path: Path) -> None:
     server = Server(tmp_path / "var", "--demo")
     try:
         deadline = time.monotonic() + 10
-        while " --cert " not in server.log.read_text() and time.monotonic() < deadline:
+        while len(commands(server)) < 5 and time.monotonic() < deadline:
             time.sleep(0.1)
-        lines = [ln for ln in server.log.read_text().splitlines() if " token --issuer " in ln]
-        assert len(lines) == 3 and "--consumer-org" in lines[1] and " --cert " in lines[2]
+        lines = commands(server)
+        assert len(lines) == 5 and "--consumer-org" in lines[1] and " --cert " in lines[2]
+        assert "--systemuser-org 310838128" in lines[3] and "--external-ref klienter" in lines[4]
         claims = []
         for line in lines:
             argv = shlex.split(line.strip())
@@ -186,5 +193,11 @@ def test_demo_prints_commands_that_get_a_token_a_delegated_one_and_one_by_certif
         assert claims[1]["delegation_source"] == server.url
         assert claims[0]["client_amr"] == "private_key_jwt"
         assert claims[2]["client_amr"] == "virksomhetssertifikat" and claims[2]["client_orgno"] == "314330897"
+        for own, agent in ((3, False), (4, True)):
+            details = claims[own]["authorization_details"][0]
+            assert details["systemuser_org"]["ID"] == "0192:310838128"
+            assert details["system_id"] == "314330897_turboskatt" and len(details["systemuser_id"]) == 1
+            assert details["externalRef"] == ("klienter" if agent else "310838128")
+            assert claims[own]["consumer"]["ID"] == "0192:314330897" and "supplier" not in claims[own]
     finally:
         server.stop()

@@ -11,6 +11,7 @@ import pytest
 from portvakt.altinn.passwords import Argon2PasswordHasher
 from portvakt.domain.models import PersonRole, PortalRole
 from portvakt.domain.people import add_person
+from portvakt.domain.systemregister import SYSTEMREGISTER_ADMIN, SYSTEMUSER_LOOKUP
 from portvakt.jose import PrivateKeyHandle
 from tests.conftest import CONSUMER, OP, OPERATOR, OTHER, VENDOR, World
 
@@ -115,3 +116,15 @@ def test_the_clients_own_org_sees_and_deactivates_a_supplied_client_but_does_not
     assert world.http.patch(path, json={"description": "mine"}, headers=bearer(token)).status_code == 403
     gone = world.http.delete(path, headers=bearer(token))
     assert gone.status_code == 200 and gone.json()["active"] is False
+
+
+@pytest.mark.parametrize("scope", [SYSTEMREGISTER_ADMIN, SYSTEMUSER_LOOKUP])
+def test_no_org_gives_itself_the_system_user_platform_scopes(world: World, chain: dict[str, Any],
+                                                             rsa_keys: list[PrivateKeyHandle], scope: str) -> None:
+    """The system register's admin scope would change any vendor's systems, the lookup's would list any
+    organisation's system users: only the operator puts them on a client (docs/security.md, Privilege escalation)."""
+    admin = operator_made_client(world, VENDOR, ["idporten:dcr.write"], rsa_keys[1], kid="vendor-admin")
+    token = token_from_endpoint(world, admin, rsa_keys[1], "idporten:dcr.write", kid="vendor-admin")
+    r = world.http.post("/api/v1/clients", json={"client_name": "x", "scopes": [scope]}, headers=bearer(token))
+    assert r.status_code == 403, r.text
+    assert "belongs to the platform" in r.json()["detail"]

@@ -42,7 +42,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_head_is_the_newest_revision() -> None:
-    assert head() == "0007"
+    assert head() == "0008"
 
 
 def test_upgrade_empty_database_to_head(empty_url: str) -> None:

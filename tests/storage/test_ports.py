@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portvakt.domain.ports import (
+    AltinnKeyRepository,
     AuditLog,
     ClientRepository,
     DelegationRepository,
@@ -13,13 +14,14 @@ from portvakt.domain.ports import (
     PeopleRepository,
     ScopeRepository,
     SigningKeyRepository,
+    SystemRegisterRepository,
     TokenReads,
     UnitOfWork,
 )
 from portvakt.domain.ports import Store as StorePort
 
-CONCERNS = [OrganisationRepository, ClientRepository, ScopeRepository, DelegationRepository, PeopleRepository,
-            SigningKeyRepository, AuditLog]
+CONCERNS = [OrganisationRepository, ClientRepository, ScopeRepository, DelegationRepository, SystemRegisterRepository,
+            PeopleRepository, SigningKeyRepository, AltinnKeyRepository, AuditLog]
 
 
 def _methods(port: type) -> set[str]:
@@ -33,7 +35,8 @@ def test_every_method_of_the_unit_of_work_belongs_to_exactly_one_concern() -> No
 
 
 def test_the_token_path_reads_only_what_it_needs() -> None:
-    assert _methods(TokenReads) == {"get_client", "get_scope", "get_access", "has_delegation", "list_signing_keys"}
+    assert _methods(TokenReads) == {"get_client", "get_scope", "get_access", "has_delegation", "find_system_user",
+                                    "list_signing_keys"}
     assert _methods(TokenReads) < _methods(UnitOfWork)
 
 

@@ -104,11 +104,11 @@ NB_CODES: dict[str, tuple[str, str]] = {
     "MP-261": ("Scopet har ingen delegeringskilde",
                "Et token på vegne av en kunde (consumer_org) kan bare inneholde scopes som API-eieren har åpnet for "
                "delegering gjennom en delegeringskilde."),
-    "MP-270": ("authorization_details støttes ikke",
-               "Grantens `authorization_details`-claim, eller skjemaparameteren `authorization_details`, ber om "
-               "rik autorisasjon (RFC 9396), for eksempel en systembruker i Altinn (urn:altinn:systemuser). Denne "
-               "serveren støtter ingen typer ennå; metadataene lister ingen under "
-               "`authorization_details_types_supported`. Utelat authorization_details."),
+    "MP-270": ("authorization_details som skjemaparameter",
+               "Token-forespørselen hadde skjemaparameteren `authorization_details` (RFC 9396 §6.2). Denne "
+               "serveren leser, som Maskinporten, autorisasjonsdetaljer bare fra den signerte JWT-granten: legg "
+               "`authorization_details`-claimet i granten, for eksempel for en systembruker i Altinn "
+               "(urn:altinn:systemuser, docs/protocol.md §6.5), og utelat skjemaparameteren."),
     "MP-290": ("Delegeringskilden svarer ikke",
                "Portvakt fikk ikke spurt delegeringskilden (Altinn-siden) om kunden har delegert scopet. Tokens "
                "som trenger en delegering, avvises til den svarer."),
@@ -116,6 +116,27 @@ NB_CODES: dict[str, tuple[str, str]] = {
                "Virksomhetssertifikatets status må bekreftes før et token utstedes, og sertifikatutstederens "
                "tilbakekallingsliste (CRL) kunne ikke hentes i tide. Ingen token ble utstedt; send en ny grant "
                "etter Retry-After-pausen."),
+    "MP-292": ("Systemregisteret svarer ikke",
+               "Portvakt fikk ikke spurt systemregisteret (Altinn-siden) om systembrukeren som grantens "
+               "`authorization_details` peker på. Tokens for systembrukere avvises til det svarer; send en ny grant "
+               "etter Retry-After-pausen."),
+    "MP-301": ("Ukjent type autorisasjonsdetaljer",
+               "Grantens `authorization_details` må være en JSON-liste med nøyaktig ett objekt med en `type` som "
+               "denne serveren støtter; metadataene lister dem under `authorization_details_types_supported` "
+               "(urn:altinn:systemuser). Spør etter én kunde per grant."),
+    "MP-302": ("Ukjente felt i autorisasjonsdetaljene",
+               "Et urn:altinn:systemuser-objekt kan bare ha `type`, `systemuser_org` og `externalRef`, og "
+               "`systemuser_org` bare `authority` og `ID`. Teksten etter kolonet sier hvilket felt som ikke hører "
+               "hjemme der."),
+    "MP-303": ("Ugyldige verdier i autorisasjonsdetaljene",
+               "En verdi i grantens `authorization_details` er ugyldig, eller ingen systembruker passer. "
+               "`systemuser_org` må være {\"authority\": \"iso6523-actorid-upis\", \"ID\": \"0192:<orgnr>\"} og peke "
+               "på kunden som eier systembrukeren (for en klientsystembruker: regnskapsføreren eller revisoren, "
+               "aldri en av klientene); `externalRef`, om den er med, en tekst; og granten kan ikke samtidig ha "
+               "`consumer_org`. Er verdiene gyldige, men ingen systembruker passer, er feilen "
+               "invalid_altinn_customer_configuration: sjekk at systemet i systemregisteret har denne client_id-en, "
+               "at kunden har godkjent systembrukeren og ikke slettet den, og at granten sender den externalRef-en "
+               "systembrukeren ble laget med (uten externalRef brukes kundens organisasjonsnummer)."),
     "MP-429": ("For mange forespørsler",
                "Serveren begrenser hvor ofte tokens kan hentes: per avsenderadresse (alle forespørsler til /token "
                "teller) og per klient (hvert token som utstedes til den, teller; en grant som ikke kan verifiseres, "

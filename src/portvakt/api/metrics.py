@@ -26,6 +26,7 @@ from portvakt.oauth.delegation import DelegationLookup, DelegationUnavailable
 from portvakt.oauth.minter import AccessTokenMinter, IssuedToken, TokenGrant
 from portvakt.oauth.mp_codes import MP_CODES
 from portvakt.oauth.registry_cache import LOOKUP_KINDS
+from portvakt.oauth.systemuser import FoundSystemUser, SystemUserLookup, SystemUserUnavailable
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REGISTRY = CollectorRegistry()
@@ -45,6 +46,8 @@ STALENESS = Gauge("portvakt_registry_staleness_seconds", "Seconds since the regi
                   "fresh (the stalest live worker)", multiprocess_mode="livemax", registry=REGISTRY)
 DELEGATION_LOOKUPS = Counter("portvakt_delegation_lookups", "Delegation lookups of /token by answer", ["result"],
                              registry=REGISTRY)
+SYSTEM_USER_LOOKUPS = Counter("portvakt_systemuser_lookups", "System-user lookups of /token by answer", ["result"],
+                              registry=REGISTRY)
 REPLAY_SECONDS = Histogram("portvakt_replay_store_seconds", "Time of one replay-store insert (a grant spent)",
                            buckets=_FAST, registry=REGISTRY)
 
@@ -54,6 +57,9 @@ _MISSES = {kind: CACHE_MISSES.labels(kind=kind) for kind in LOOKUP_KINDS}
 _DELEGATED = DELEGATION_LOOKUPS.labels(result="delegated")
 _NOT_DELEGATED = DELEGATION_LOOKUPS.labels(result="not_delegated")
 _UNAVAILABLE = DELEGATION_LOOKUPS.labels(result="unavailable")
+_SU_FOUND = SYSTEM_USER_LOOKUPS.labels(result="found")
+_SU_NOT_FOUND = SYSTEM_USER_LOOKUPS.labels(result="not_found")
+_SU_UNAVAILABLE = SYSTEM_USER_LOOKUPS.labels(result="unavailable")
 _ERRORS = {code: TOKEN_ERRORS.labels(code=code) for code in MP_CODES}
 _ERROR_MARK = b"/errors/MP-"
 _durations: dict[tuple[str, str], Histogram] = {}
@@ -108,6 +114,24 @@ class CountedDelegations:
             raise
         (_DELEGATED if answer else _NOT_DELEGATED).inc()
         return answer
+
+
+class CountedSystemUsers:
+    """A SystemUserLookup that counts its answers: found, not_found, unavailable."""
+
+    def __init__(self, inner: SystemUserLookup) -> None:
+        self.inner = inner
+
+    def find_system_user(self, client_id: str, vendor_orgno: str, owner_orgno: str,
+                         external_ref: str) -> FoundSystemUser | None:
+        """docs/protocol.md §6.5: the inner lookup's answer (SystemUserUnavailable passes)."""
+        try:
+            found = self.inner.find_system_user(client_id, vendor_orgno, owner_orgno, external_ref)
+        except SystemUserUnavailable:
+            _SU_UNAVAILABLE.inc()
+            raise
+        (_SU_FOUND if found is not None else _SU_NOT_FOUND).inc()
+        return found
 
 
 class TimedReplay:

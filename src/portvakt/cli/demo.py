@@ -1,7 +1,11 @@
 """`portvakt serve --demo`: a realistic demo registry and ready commands for a newcomer's first tokens.
 
 Unless PORTVAKT_CERTIFICATES__TRUST_DIR is set, the demo trusts its own dev CA in `<data_dir>/dev-ca` and issues
-the vendor an enterprise certificate there, for a client with no registered key (docs/protocol.md §5)."""
+the vendor an enterprise certificate there, for a client with no registered key (docs/protocol.md §5).
+
+System users (docs/protocol.md §6): the vendor's system 'Turboskatt' is in the system register with the vendor's
+client; the customer approved a system user for it, and, being an accounting firm, an agent system user that acts
+for one client of its own."""
 
 from __future__ import annotations
 
@@ -16,11 +20,24 @@ from pathlib import Path
 from portvakt.altinn.passwords import Argon2PasswordHasher
 from portvakt.domain import usecases as uc
 from portvakt.domain.audit import Actor
+from portvakt.domain.clientroles import register_client_relationship
 from portvakt.domain.clock import SystemClock
 from portvakt.domain.delegations import create_scheme, delegate
-from portvakt.domain.models import AccessState, IntegrationType, PersonRole, PortalRole, Scope
+from portvakt.domain.models import (
+    AccessState,
+    ClientRole,
+    IntegrationType,
+    PersonRole,
+    PortalRole,
+    Scope,
+    SystemRight,
+    SystemUserType,
+)
 from portvakt.domain.people import add_person
 from portvakt.domain.ports import PasswordHasher, Store, UnitOfWork
+from portvakt.domain.systemregister import RESOURCE_ATTRIBUTE, SystemSpec, Writer, register_system
+from portvakt.domain.systemuser_requests import RequestSpec, create_request
+from portvakt.domain.systemusers import add_agent_client, approve_request
 from portvakt.jose import PrivateKeyHandle
 from portvakt.settings import Settings
 from portvakt.wiring import altinn_issuer
@@ -43,6 +60,22 @@ SCHEME_DESCRIPTION = {"nb": "Gir systemleverandøren tilgang til å rapportere r
                       "en": "Lets the system vendor report beneficial owners on your behalf."}
 DEMO = Actor.operator("demo")
 CERT_CLIENT_NAME = "Turboskatt (virksomhetssertifikat)"
+#: The vendor's system in the system register (docs/protocol.md §6.1), and what it asks its customers for.
+SYSTEM_ID = f"{VENDOR[0]}_turboskatt"
+SYSTEM_NAME = {"nb": "Turboskatt", "nn": "Turboskatt", "en": "Turboskatt"}
+SYSTEM_DESCRIPTION = {"nb": "Rapporterer reelle rettighetshavere for dere, og for kundene til regnskapsførere.",
+                      "nn": "Rapporterer reelle rettshavarar for dykk, og for kundane til rekneskapsførarar.",
+                      "en": "Reports beneficial owners for you, and for an accountant's clients."}
+#: The right a standard system user gets: the resource the example API (examples/provider/systemuser_api.py) asks
+#: the decision point about.
+SYSTEM_RESOURCE = "brreg_reelle_rapport"
+#: The access package an accounting firm's agent system user holds for its clients (docs/protocol.md §6.4).
+CLIENT_PACKAGE = "urn:altinn:accesspackage:regnskapsforer-med-signeringsrettighet"
+#: The agent system user's external reference: the customer owns a standard one (external ref = its orgno) of the
+#: same system too, and the token service finds a system user by owner and external reference.
+AGENT_EXTERNAL_REF = "klienter"
+#: The accounting firm's (the customer's) one client.
+ACCOUNTING_CLIENT = ("311900048", "Toten Trelast AS")
 
 
 @dataclass(frozen=True)
@@ -52,6 +85,18 @@ class DemoClient:
     client_id: str
     kid: str
     key_file: Path
+
+
+@dataclass(frozen=True)
+class DemoSystemUsers:
+    """The registered system, and the two system users' owners and external references for the printed commands."""
+
+    system_id: str
+    client_id: str
+    owner: str
+    agent_owner: str
+    agent_external_ref: str
+    agent_client: str
 
 
 @dataclass(frozen=True)
@@ -136,6 +181,37 @@ def _seed(store: Store, settings: Settings, folder: Path) -> DemoClient:
     return demo
 
 
+def _system_users(uow: UnitOfWork, client_id: str, now: datetime) -> None:
+    """docs/protocol.md §6.1-§6.4 through the Altinn side's use-cases: register the system, then the customer's
+    requests (standard, and agent with its own external ref) approved; the client has the customer as its
+    accountant (a client relationship, as the operator mirrors Enhetsregisteret), and is added to the agent."""
+    if uow.get_org(ACCOUNTING_CLIENT[0]) is None:
+        uc.add_org(uow, ACCOUNTING_CLIENT[0], ACCOUNTING_CLIENT[1], DEMO, now)
+    right = SystemRight(((RESOURCE_ATTRIBUTE, SYSTEM_RESOURCE),))
+    register_system(uow, SystemSpec(
+        system_id=SYSTEM_ID, vendor_id=f"0192:{VENDOR[0]}", name=SYSTEM_NAME, description=SYSTEM_DESCRIPTION,
+        rights=(right,), access_packages=(CLIENT_PACKAGE,), client_ids=(client_id,),
+        is_visible=False), Writer(VENDOR[0]), DEMO, now)  # not visible: it holds a package for clients
+    standard = create_request(uow, RequestSpec(SYSTEM_ID, CONSUMER[0], rights=(right,)), SystemUserType.STANDARD,
+                              VENDOR[0], DEMO, now).request
+    approve_request(uow, standard.request_id, CONSUMER[0], SystemUserType.STANDARD, DEMO, now)
+    asked = create_request(uow, RequestSpec(SYSTEM_ID, CONSUMER[0], external_ref=AGENT_EXTERNAL_REF,
+                                            access_packages=(CLIENT_PACKAGE,)), SystemUserType.AGENT,
+                           VENDOR[0], DEMO, now).request
+    agent = approve_request(uow, asked.request_id, CONSUMER[0], SystemUserType.AGENT, DEMO, now)
+    register_client_relationship(uow, ACCOUNTING_CLIENT[0], CONSUMER[0], ClientRole.REGNSKAPSFORER, DEMO, now)
+    add_agent_client(uow, agent, ACCOUNTING_CLIENT[0], DEMO, now)
+
+
+def seed_demo_systemusers(store: Store, client_id: str) -> DemoSystemUsers:
+    """The demo's system and system users, made once (idempotent: nothing when the system is registered), in one
+    transaction."""
+    with store.begin() as uow:
+        if uow.get_system(SYSTEM_ID) is None:
+            _system_users(uow, client_id, SystemClock().now())
+    return DemoSystemUsers(SYSTEM_ID, client_id, CONSUMER[0], CONSUMER[0], AGENT_EXTERNAL_REF, ACCOUNTING_CLIENT[0])
+
+
 def seed_demo(store: Store, settings: Settings) -> DemoClient:
     """Seed once (idempotent across restarts) and print what to run next."""
     folder = Path(settings.data_dir) / "demo"
@@ -150,8 +226,9 @@ def seed_demo(store: Store, settings: Settings) -> DemoClient:
     else:
         demo = _seed(store, settings, folder)
     certificate = seed_demo_certificate(store, settings)
+    systemusers = seed_demo_systemusers(store, demo.client_id)
     people = seed_demo_people(store, Argon2PasswordHasher(), SystemClock().now())
-    _announce(demo, settings, people, certificate)
+    _announce(demo, settings, people, certificate, systemusers)
     return demo
 
 
@@ -198,7 +275,7 @@ def _vendor_certificate(layout: CaLayout, now: datetime) -> tuple[Path, Path]:
 
 
 def _announce(demo: DemoClient, settings: Settings, people: list[tuple[str, str]],
-              certificate: DemoCertificate | None = None) -> None:
+              certificate: DemoCertificate | None = None, systemusers: DemoSystemUsers | None = None) -> None:
     exe = os.path.relpath(sys.argv[0]) if sys.argv and sys.argv[0].endswith("portvakt") else "portvakt"
     key = os.path.relpath(demo.key_file.resolve())
     cmd = [exe, "token", "--issuer", settings.resolved_issuer(), "--client-id", demo.client_id,
@@ -219,9 +296,23 @@ def _announce(demo: DemoClient, settings: Settings, people: list[tuple[str, str]
                     "--cert", os.path.relpath(certificate.pkcs12.resolve()), "--password-file",
                     os.path.relpath(certificate.password_file.resolve()), "--scope", OPEN_SCOPE]
         err.print("  " + shlex.join(cert_cmd), soft_wrap=True, highlight=False)
+    if systemusers is not None:
+        _announce_systemusers(cmd, systemusers)
     if "portal" in settings.roles:
         err.print(f"\nThe portal is at {settings.resolved_issuer()}portal/ ; log in as one of "
                   f"(SMS messages show at {settings.resolved_issuer()}portal/dev/sms):\n")
         for username, password in people:
             err.print(f"  {username}  {password}", highlight=False)
     err.print(f"\nError codes are explained at {settings.resolved_issuer()}errors/\n")
+
+
+def _announce_systemusers(cmd: list[str], systemusers: DemoSystemUsers) -> None:
+    """The system-user commands: the customer's system user, and the accounting firm's agent system user."""
+    err.print(f"\nand one as the system user {CONSUMER[1]} approved for '{SYSTEM_NAME['nb']}' "
+              f"({systemusers.system_id}, client id {systemusers.client_id} in the system register):\n")
+    err.print("  " + shlex.join([*cmd, OPEN_SCOPE, "--systemuser-org", systemusers.owner]), soft_wrap=True,
+              highlight=False)
+    err.print(f"\nand one as the agent system user through which {CONSUMER[1]}, an accounting firm, acts for its "
+              f"client {ACCOUNTING_CLIENT[1]} ({systemusers.agent_client}):\n")
+    err.print("  " + shlex.join([*cmd, OPEN_SCOPE, "--systemuser-org", systemusers.agent_owner, "--external-ref",
+                                 systemusers.agent_external_ref]), soft_wrap=True, highlight=False)

@@ -55,10 +55,11 @@ def list_keys() -> None:
 
 
 @app.command("rotate")
-def rotate() -> None:
+def rotate(altinn: Annotated[bool, typer.Option(
+        "--altinn", help="rotate the Altinn side's keys (its token exchange) instead")] = False) -> None:
     """Sign with the already-published next key, retire the current one, and publish a new next key.
 
-    The retired key stays in /jwk until every token it signed has expired.
+    The retired key stays in /jwk (with --altinn: the Altinn side's JWKS) until every token it signed has expired.
     """
     from portvakt.oauth.keyring import ensure_signing_keys, rotate_signing_keys
     from portvakt.wiring import key_encryption_key
@@ -67,6 +68,14 @@ def rotate() -> None:
     store = open_store()
     kek = key_encryption_key(s)
     now = SystemClock().now()
+    if altinn:
+        from portvakt.altinn.keys import ensure_altinn_keys, retire_seconds, rotate_altinn_keys
+
+        keep = retire_seconds(s.altinn.exchange_token_seconds)
+        ensure_altinn_keys(store, kek, s.signing.key_bits, now)
+        active = rotate_altinn_keys(store, kek, s.signing.key_bits, now, keep)
+        err.print(f"the Altinn side now signs with {active.kid}; the previous key stays published for {keep} s")
+        return
     ensure_signing_keys(store, kek, s.signing.key_bits, now)
     active = rotate_signing_keys(store, kek, s.signing.key_bits, now, s.token.max_access_token_lifetime)
     err.print(f"now signing with {active.kid}; the previous key stays published for "

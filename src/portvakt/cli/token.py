@@ -1,7 +1,8 @@
 """`portvakt token`: the vendor side, one grant in, the token response printed as JSON.
 
 The grant names a registered key (`--key`: PEM, PKCS#12 or a private JWK, with `--kid`), or carries an enterprise
-certificate's chain as x5c (`--cert FILE.p12`, or `--key KEY.pem --chain CHAIN.pem`; docs/protocol.md §5)."""
+certificate's chain as x5c (`--cert FILE.p12`, or `--key KEY.pem --chain CHAIN.pem`; docs/protocol.md §5).
+`--systemuser-org ORGNO` (with `--external-ref`) asks for a system user's token (docs/protocol.md §6)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from portvakt.client import (
     load_private_jwk,
     load_private_key,
 )
-from portvakt.client.grants import discover
+from portvakt.client.grants import discover, party_details
 from portvakt.client.keys import check_chain_key
 from portvakt.jose import JoseError, PrivateKeyHandle
 
@@ -100,6 +101,18 @@ def _check_options(key: Path | None, cert: Path | None, chain: Path | None, kid:
              "x5c chain and no kid")
 
 
+def _check_party(consumer_org: str | None, systemuser_org: str | None, external_ref: str | None) -> None:
+    """Exit 2 for a --systemuser-org that is no orgno, or party options that exclude each other
+    (docs/protocol.md §6: a grant names one party)."""
+    try:
+        party_details(consumer_org, systemuser_org, external_ref)
+    except ValueError as exc:
+        message = str(exc)
+        for name in ("systemuser_org", "consumer_org", "external_ref"):
+            message = message.replace(name, "--" + name.replace("_", "-"))
+        fail(message)
+
+
 def token(
     issuer: Annotated[str, typer.Option(help="the authorization server's issuer URL")],
     client_id: Annotated[str, typer.Option(help="your client_id")],
@@ -122,9 +135,16 @@ def token(
         exists=True, dir_okay=False)] = None,
     consumer_org: Annotated[str | None, typer.Option(help="act on behalf of this consumer orgno")] = None,
     resource: Annotated[list[str] | None, typer.Option(help="audience of the token (repeatable)")] = None,
+    systemuser_org: Annotated[str | None, typer.Option(
+        metavar="ORGNO", help="get a system user's token: the orgno of the customer who owns the system user "
+                              "(for an agent system user, the facilitator's orgno)")] = None,
+    external_ref: Annotated[str | None, typer.Option(
+        metavar="REF", help="with --systemuser-org: the system user's external reference (default: the owner's "
+                            "orgno)")] = None,
 ) -> None:
     """Get an access token with a JWT grant; prints the token response as JSON."""
     _check_options(key, cert, chain, kid)
+    _check_party(consumer_org, systemuser_org, external_ref)
     key_id: str | None = None
     x5c: list[str] | None = None
     try:
@@ -146,7 +166,8 @@ def token(
                                  x5c=x5c)
             res: str | list[str] | None = resource[0] if resource and len(resource) == 1 else resource
             body = fetch_token(signer, scope, token_endpoint=str(meta["token_endpoint"]),
-                               consumer_org=consumer_org, resource=res, client=http)
+                               consumer_org=consumer_org, resource=res, systemuser_org=systemuser_org,
+                               external_ref=external_ref, client=http)
     except TokenError as exc:
         err.print(f"[red]token refused:[/red] {exc}")
         if exc.body:

@@ -1,6 +1,8 @@
 """Sign JWT grants (docs/protocol.md §1.2-§1.3) and exchange them at the token endpoint (docs/protocol.md §1.1).
 
 A grant names a registered key by `kid`, or carries an enterprise certificate's chain as `x5c` (docs/protocol.md §5).
+With `systemuser_org` it asks for a system user's token (docs/protocol.md §6): its `authorization_details` names the
+system user's owner, and optionally the system user's `externalRef`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ from typing import Any
 import httpx
 
 from portvakt.jose import PrivateKeyHandle, Signer
-from portvakt.wire.protocol import JWT_BEARER
+from portvakt.wire.protocol import ICD_NO_ORGNO, ISO6523_AUTHORITY, JWT_BEARER
 
 from .keys import check_chain_key, load_certificate, load_private_key
 
-__all__ = ["JWT_BEARER", "GrantSigner", "TokenError", "discover", "fetch_token", "load_private_key"]
+__all__ = ["JWT_BEARER", "SYSTEM_USER_TYPE", "GrantSigner", "TokenError", "discover", "fetch_token",
+           "load_private_key", "systemuser_details"]
+
+#: The authorization details type of a system user's grant (docs/protocol.md §6).
+SYSTEM_USER_TYPE = "urn:altinn:systemuser"
+#: The longest externalRef a grant carries: the server's bound, the longest a system-user request may give
+#: (docs/protocol.md §6.2, §6.5); a longer one would be refused with MP-303.
+MAX_EXTERNAL_REF = 200
+_ORGNO_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 
 
 class TokenError(Exception):
@@ -29,6 +39,48 @@ class TokenError(Exception):
         super().__init__(message)
         self.body = body or {}
         self.status = status
+
+
+def _is_orgno(value: str) -> bool:
+    """True for 9 ASCII digits whose last is the mod-11 check digit (Enhetsregisteret, docs/protocol.md §2.2)."""
+    if len(value) != 9 or not value.isascii() or not value.isdigit():
+        return False
+    remainder = sum(int(d) * w for d, w in zip(value[:8], _ORGNO_WEIGHTS, strict=True)) % 11
+    check = 0 if remainder == 0 else 11 - remainder
+    return check != 10 and check == int(value[8])
+
+
+def systemuser_details(systemuser_org: str, external_ref: str | None = None) -> list[dict[str, Any]]:
+    """The grant's `authorization_details` for a system user of `systemuser_org` (docs/protocol.md §6); raises
+    ValueError for an orgno that is not 9 digits with a valid mod-11 check digit, or an empty externalRef."""
+    if not isinstance(systemuser_org, str) or not _is_orgno(systemuser_org):
+        shown = systemuser_org[:20] if isinstance(systemuser_org, str) else type(systemuser_org).__name__
+        hint = " (give the 9 digits without the 0192: prefix)" if shown.startswith(f"{ICD_NO_ORGNO}:") else ""
+        raise ValueError(f"systemuser_org {shown!r} is not an organisation number: it must be 9 digits with a "
+                         f"valid mod-11 check digit{hint}")
+    detail: dict[str, Any] = {"type": SYSTEM_USER_TYPE, "systemuser_org": {
+        "authority": ISO6523_AUTHORITY, "ID": f"{ICD_NO_ORGNO}:{systemuser_org}"}}
+    if external_ref is not None:
+        if (not isinstance(external_ref, str) or not external_ref.strip() or external_ref != external_ref.strip()
+                or len(external_ref) > MAX_EXTERNAL_REF):
+            raise ValueError(f"external_ref must be a non-empty string of at most {MAX_EXTERNAL_REF} characters, "
+                             "without leading or trailing spaces; leave it out for the system user whose external "
+                             "reference is the owner's orgno")
+        detail["externalRef"] = external_ref
+    return [detail]
+
+
+def party_details(consumer_org: str | None, systemuser_org: str | None,
+                  external_ref: str | None) -> list[dict[str, Any]] | None:
+    """The system user's authorization_details, or None; ValueError for options that exclude each other."""
+    if systemuser_org is None:
+        if external_ref is not None:
+            raise ValueError("external_ref goes with systemuser_org (the system user's owner)")
+        return None
+    if consumer_org is not None:
+        raise ValueError("systemuser_org and consumer_org exclude each other: a grant names one party "
+                         "(a system user's owner, or a consumer through a delegation)")
+    return systemuser_details(systemuser_org, external_ref)
 
 
 @dataclass(frozen=True)
@@ -65,8 +117,11 @@ class GrantSigner:
         return cls(client_id=client_id, key=key, audience=audience, alg=alg, lifetime=lifetime, x5c=x5c)
 
     def grant(self, scope: str, *, consumer_org: str | None = None, resource: str | list[str] | None = None,
-              now: int | None = None) -> str:
-        """A signed grant: iss = client_id, aud = the issuer, fresh jti, exp - iat = lifetime (≤ 120)."""
+              systemuser_org: str | None = None, external_ref: str | None = None, now: int | None = None) -> str:
+        """A signed grant: iss = client_id, aud = the issuer, fresh jti, exp - iat = lifetime (≤ 120); with
+        `systemuser_org` (and optional `external_ref`) the system user's `authorization_details`
+        (docs/protocol.md §6); ValueError for a bad orgno or options that exclude each other."""
+        details = party_details(consumer_org, systemuser_org, external_ref)
         iat = int(time.time()) if now is None else now
         claims: dict[str, Any] = {"aud": self.audience, "iss": self.client_id, "scope": scope, "iat": iat,
                                   "exp": iat + self.lifetime, "jti": str(uuid.uuid4())}
@@ -74,6 +129,8 @@ class GrantSigner:
             claims["consumer_org"] = consumer_org
         if resource is not None:
             claims["resource"] = resource
+        if details is not None:
+            claims["authorization_details"] = details
         return self._signer.sign(claims)
 
 
@@ -91,12 +148,15 @@ def discover(issuer: str, client: httpx.Client) -> dict[str, Any]:
 
 
 def fetch_token(signer: GrantSigner, scope: str, *, token_endpoint: str, consumer_org: str | None = None,
-                resource: str | list[str] | None = None, client: httpx.Client | None = None) -> dict[str, Any]:
-    """POST one grant; returns the token response, or raises TokenError with the OAuth error body."""
+                resource: str | list[str] | None = None, systemuser_org: str | None = None,
+                external_ref: str | None = None, client: httpx.Client | None = None) -> dict[str, Any]:
+    """POST one grant; returns the token response, or raises TokenError with the OAuth error body (ValueError,
+    before anything is sent, for a bad `systemuser_org` or `external_ref`)."""
+    assertion = signer.grant(scope, consumer_org=consumer_org, resource=resource, systemuser_org=systemuser_org,
+                             external_ref=external_ref)
     http = client or httpx.Client(timeout=10)
     try:
-        resp = http.post(token_endpoint, data={"grant_type": JWT_BEARER, "assertion": signer.grant(
-            scope, consumer_org=consumer_org, resource=resource)})
+        resp = http.post(token_endpoint, data={"grant_type": JWT_BEARER, "assertion": assertion})
     except httpx.HTTPError as exc:
         raise TokenError(f"cannot reach {token_endpoint}: {exc.__class__.__name__}") from exc
     finally:

@@ -13,6 +13,14 @@ from .orgs import add_org, assign_prefix
 from .policy import DCR_MODIFY, DCR_READ, DCR_SUPPLIER, DCR_WRITE, PORTAL, SCOPES_WRITE
 from .ports import UnitOfWork
 from .scopes import put_scope
+from .systemregister import (
+    AUTHORIZE,
+    REQUEST_READ,
+    REQUEST_WRITE,
+    SYSTEMREGISTER_ADMIN,
+    SYSTEMREGISTER_WRITE,
+    SYSTEMUSER_LOOKUP,
+)
 
 ADMIN_PREFIX = "idporten"
 ADMIN_SCOPES = {
@@ -57,6 +65,12 @@ ALTINN_SCOPES = {
     DELEGATIONS_ADMIN: "Look up any delegation (the token service's check, docs/protocol.md §4.2)",
     DELEGATIONS_LOOKUP: "Look up delegations of the organisation's own scopes, or made by or to it (decision D9)",
     PORTAL: "The Altinn portal acts for the organisation a signed-in person represents",
+    SYSTEMREGISTER_WRITE: "Register and change the organisation's own systems (system register, docs/protocol.md §6.1)",
+    SYSTEMREGISTER_ADMIN: "Change any vendor's systems in the system register (docs/protocol.md §6.1)",
+    REQUEST_WRITE: "Create and delete the organisation's system-user requests (docs/protocol.md §6.2)",
+    REQUEST_READ: "Read the organisation's system-user requests (docs/protocol.md §6.2)",
+    SYSTEMUSER_LOOKUP: "Look system users up for the token service (docs/protocol.md §6.5)",
+    AUTHORIZE: "Ask the decision point whether a system user may act (docs/protocol.md §6.6)",
 }
 
 

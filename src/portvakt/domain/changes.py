@@ -26,6 +26,18 @@ PREFIX_KIND = "prefix"
 DELEGATION_SOURCE_KIND = "delegationsource"
 #: A portal person (key: username).
 PERSON_KIND = "person"
+#: A system of the system register (key: system_id); caches of system-user answers drop them all.
+SYSTEM_KIND = "system"
+#: A system user (key: its owner's orgno); caches drop the owner's answers.
+SYSTEM_USER_KIND = "systemuser"
+#: A system-user request (key: request_id); no cache holds them.
+SYSTEM_USER_REQUEST_KIND = "systemuserrequest"
+#: A client added to or removed from an agent system user (key: system_user_id).
+AGENT_CLIENT_KIND = "agentclient"
+#: One of the Altinn side's own signing keys (key: kid).
+ALTINN_KEY_KIND = "altinn_signing_key"
+#: A client relationship registered or removed by the operator (key: the client's orgno); no cache holds them.
+CLIENT_RELATIONSHIP_KIND = "clientrelationship"
 
 _SEP = "|"
 

@@ -228,3 +228,135 @@ class Change:
     seq: int
     kind: str
     key: str
+
+
+# System users (Altinn 3 "systembruker", docs/protocol.md §6): the system register, requests and system users.
+
+class RequestStatus(StrEnum):
+    """A system-user request's status, as Altinn spells it (docs/protocol.md §6.3)."""
+
+    NEW = "New"
+    ACCEPTED = "Accepted"
+    REJECTED = "Rejected"
+    DENIED = "Denied"
+    TIMEDOUT = "Timedout"
+
+
+class SystemUserType(StrEnum):
+    """A standard system user acts for its owner; an agent one for the owner's clients (docs/protocol.md §6.4)."""
+
+    STANDARD = "standard"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class SystemRight:
+    """One right a system asks for: a resource, named by (id, value) attribute pairs such as
+    ("urn:altinn:resource", "app_ttd_demo"), and an optional action (docs/protocol.md §6.1)."""
+
+    resource: tuple[tuple[str, str], ...]
+    action: str | None = None
+
+    @property
+    def resource_ids(self) -> tuple[str, ...]:
+        """The values of its `urn:altinn:resource` attributes."""
+        return tuple(value for key, value in self.resource if key == "urn:altinn:resource")
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredSystem:
+    """A vendor's system in the system register (docs/protocol.md §6.1): `system_id` is `<vendor orgno>_<name>`,
+    `internal_id` the uuid the register made; a deleted system is kept (soft delete) and frees its client ids."""
+
+    system_id: str
+    internal_id: str
+    vendor_orgno: str
+    name: dict[str, str]
+    description: dict[str, str]
+    created: datetime
+    last_updated: datetime
+    rights: tuple[SystemRight, ...] = ()
+    access_packages: tuple[str, ...] = ()
+    client_ids: tuple[str, ...] = ()
+    allowed_redirect_urls: tuple[str, ...] = ()
+    is_visible: bool = True
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SystemUserRequest:
+    """A vendor's request that a customer approve a system user (docs/protocol.md §6.2); key (system_id,
+    party_orgno, external_ref, user_type). `system_user_id` is set when it was approved."""
+
+    request_id: str
+    user_type: SystemUserType
+    system_id: str
+    vendor_orgno: str
+    party_orgno: str
+    external_ref: str
+    integration_title: str
+    status: RequestStatus
+    created: datetime
+    last_updated: datetime
+    rights: tuple[SystemRight, ...] = ()
+    access_packages: tuple[str, ...] = ()
+    redirect_url: str | None = None
+    escalated: bool = False
+    decided_by: str | None = None
+    system_user_id: str | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SystemUser:
+    """A system user: the rights (or access packages) a customer, its owner, approved for one vendor system
+    (docs/protocol.md §6.2). `seq` orders the vendor's paged lists; a deleted one is kept (soft delete)."""
+
+    system_user_id: str
+    user_type: SystemUserType
+    system_id: str
+    vendor_orgno: str
+    owner_orgno: str
+    external_ref: str
+    integration_title: str
+    created: datetime
+    last_updated: datetime
+    rights: tuple[SystemRight, ...] = ()
+    access_packages: tuple[str, ...] = ()
+    created_by: str | None = None
+    request_id: str | None = None
+    seq: int = 0
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgentClient:
+    """A client an agent system user's owner (a facilitator, e.g. an accounting firm) added to it
+    (docs/protocol.md §6.4): the system user may act for that client."""
+
+    system_user_id: str
+    client_orgno: str
+    added: datetime
+    added_by: str | None = None
+
+
+class ClientRole(StrEnum):
+    """The role a client organisation registered its facilitator in, in Enhetsregisteret (docs/protocol.md §6.4):
+    REGN, REVI and FFOR."""
+
+    REGNSKAPSFORER = "regnskapsforer"
+    REVISOR = "revisor"
+    FORRETNINGSFORER = "forretningsforer"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRelationship:
+    """A client relationship (klientforhold), as the operator mirrors it from Enhetsregisteret: the client has
+    registered the facilitator in `role`, so the facilitator's agent system users may take it as a client for the
+    access packages that role allows (docs/protocol.md §6.4)."""
+
+    client_orgno: str
+    facilitator_orgno: str
+    role: ClientRole
+    created: datetime
+    created_by: str | None = None

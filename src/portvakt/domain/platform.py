@@ -8,10 +8,12 @@ from .delegations import DELEGATIONS_ADMIN
 from .errors import Forbidden
 from .models import Scope
 from .policy import DCR_MODIFY, DCR_READ, DCR_SUPPLIER, DCR_WRITE, PORTAL, SCOPES_WRITE
+from .systemregister import SYSTEMREGISTER_ADMIN, SYSTEMUSER_LOOKUP
 
-#: Always platform-only, whatever the stored flag says: the admin scopes, the portal's and the lookup's.
+#: Always platform-only, whatever the stored flag says: the admin scopes, the portal's, the delegation lookup's, the
+#: system register's admin scope (any vendor's systems) and the system-user lookup's (any organisation's system users).
 PLATFORM_SCOPES = frozenset({DCR_READ, DCR_MODIFY, DCR_WRITE, DCR_SUPPLIER, SCOPES_WRITE, PORTAL,
-                             DELEGATIONS_ADMIN})
+                             DELEGATIONS_ADMIN, SYSTEMREGISTER_ADMIN, SYSTEMUSER_LOOKUP})
 
 
 def is_platform_only(scope: Scope) -> bool:

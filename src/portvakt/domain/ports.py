@@ -10,18 +10,25 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar, runtime_checkable
 
 from .models import (
+    AgentClient,
     AuditEvent,
     Change,
     Client,
+    ClientRelationship,
+    ClientRole,
     Delegation,
     DelegationScheme,
     DelegationSource,
     IntegrationType,
     Organisation,
     Person,
+    RegisteredSystem,
     Scope,
     ScopeAccess,
     SigningKey,
+    SystemUser,
+    SystemUserRequest,
+    SystemUserType,
 )
 
 
@@ -137,6 +144,90 @@ class DelegationRepository(DelegationReads, Protocol):
         ...
 
 
+class SystemUserReads(Protocol):
+    """What the token path reads of system users (docs/protocol.md §6.5, the lookup)."""
+
+    def find_system_user(self, client_id: str, vendor_orgno: str, owner_orgno: str,
+                         external_ref: str) -> SystemUser | None:
+        """docs/protocol.md §6.5: the owner's system user with this external_ref, not deleted, of a system not
+        deleted whose vendor is vendor_orgno and whose client ids name client_id; the first by seq, or None."""
+        ...
+
+
+class SystemRegisterRepository(SystemUserReads, Protocol):
+    """The system register, system-user requests, system users, agents' clients and client relationships
+    (docs/protocol.md §6)."""
+
+    def get_system(self, system_id: str) -> RegisteredSystem | None:
+        """The system with this id, deleted or not."""
+        ...
+
+    def put_system(self, system: RegisteredSystem) -> None:
+        """Insert or replace; Conflict when another system not deleted holds one of its client ids (compared
+        without case)."""
+        ...
+
+    def list_systems(self, *, vendor_orgno: str | None = None,
+                     include_deleted: bool = False) -> Sequence[RegisteredSystem]:
+        """Sorted by system_id."""
+        ...
+
+    def systems_with_client_id(self, client_id: str) -> Sequence[RegisteredSystem]:
+        """The systems, not deleted, whose client ids name client_id (compared without case), by system_id."""
+        ...
+
+    def get_request(self, request_id: str) -> SystemUserRequest | None: ...
+    def put_request(self, request: SystemUserRequest) -> None: ...
+
+    def find_request(self, system_id: str, party_orgno: str, external_ref: str,
+                     user_type: SystemUserType) -> SystemUserRequest | None:
+        """The request not deleted with this key, or None."""
+        ...
+
+    def list_requests(self, system_id: str, user_type: SystemUserType, *, after: tuple[datetime, str] | None = None,
+                      limit: int = 50) -> Sequence[SystemUserRequest]:
+        """The system's requests not deleted of this type, by (created, request_id), after the `after` pair."""
+        ...
+
+    def get_system_user(self, system_user_id: str) -> SystemUser | None:
+        """The system user with this id, deleted or not."""
+        ...
+
+    def put_system_user(self, user: SystemUser) -> SystemUser:
+        """Insert or replace; a new one (seq 0) gets the next seq, which the returned copy carries."""
+        ...
+
+    def list_system_users(self, *, system_id: str | None = None, owner_orgno: str | None = None,
+                          include_deleted: bool = False, after_seq: int = 0,
+                          limit: int = 1000) -> Sequence[SystemUser]:
+        """By seq, those with a seq above after_seq."""
+        ...
+
+    def put_agent_client(self, client: AgentClient) -> None: ...
+    def delete_agent_client(self, system_user_id: str, client_orgno: str) -> bool:
+        """True if it was there."""
+        ...
+
+    def list_agent_clients(self, system_user_id: str) -> Sequence[AgentClient]:
+        """By client_orgno."""
+        ...
+
+    def has_agent_client(self, system_user_id: str, client_orgno: str) -> bool: ...
+
+    def put_client_relationship(self, relationship: ClientRelationship) -> None:
+        """Insert or replace (key: client, facilitator, role); NotFound unless both organisations are registered."""
+        ...
+
+    def delete_client_relationship(self, client_orgno: str, facilitator_orgno: str, role: ClientRole) -> bool:
+        """True if it was there."""
+        ...
+
+    def list_client_relationships(self, *, client_orgno: str | None = None,
+                                  facilitator_orgno: str | None = None) -> Sequence[ClientRelationship]:
+        """By (client_orgno, facilitator_orgno, role)."""
+        ...
+
+
 class PeopleRepository(Protocol):
     """People: portal accounts and their roles per organisation (docs/protocol.md §4.4)."""
 
@@ -160,6 +251,15 @@ class SigningKeyRepository(SigningKeyReads, Protocol):
     def delete_signing_key(self, kid: str) -> None: ...
 
 
+class AltinnKeyRepository(Protocol):
+    """The Altinn side's own signing keys, for the tokens its exchange issues (docs/protocol.md §6.7); kept apart from
+    the token service's keys, in the same form (the private half encrypted under the key-encryption key)."""
+
+    def list_altinn_keys(self) -> Sequence[SigningKey]: ...
+    def put_altinn_key(self, key: SigningKey) -> None: ...
+    def delete_altinn_key(self, kid: str) -> None: ...
+
+
 class AuditLog(Protocol):
     """The append-only audit trail (docs/protocol.md §3.5) and the change feed (decision S2)."""
 
@@ -171,12 +271,13 @@ class AuditLog(Protocol):
     def record_change(self, kind: str, key: str) -> None: ...
 
 
-class TokenReads(ClientReads, ScopeReads, DelegationReads, SigningKeyReads, Protocol):
+class TokenReads(ClientReads, ScopeReads, DelegationReads, SystemUserReads, SigningKeyReads, Protocol):
     """Everything the token path (/token, /jwk) reads: its narrow read port (docs/protocol.md §1.6, decision S5)."""
 
 
-class UnitOfWork(OrganisationRepository, ClientRepository, ScopeRepository, DelegationRepository, PeopleRepository,
-                 SigningKeyRepository, AuditLog, Protocol):
+class UnitOfWork(OrganisationRepository, ClientRepository, ScopeRepository, DelegationRepository,
+                 SystemRegisterRepository, PeopleRepository, SigningKeyRepository, AltinnKeyRepository,
+                 AuditLog, Protocol):
     """One transaction over every repository: writes commit together with their audit events and change-feed rows.
 
     Reads see the transaction's own writes. Leaving the context without an exception commits;

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import pairwise
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -42,8 +42,10 @@ from joserfc.util import int_to_base64
 
 from .errors import JoseError, KeyFormatError
 from .keys import PublicKey, _rsa_numbers, thumbprint
-from .qcstatements import ID_PE_QC_STATEMENTS, EsealKind, eseal_kind
 from .signing import Verifier
+
+if TYPE_CHECKING:
+    from .qcstatements import EsealKind
 
 __all__ = [
     "MAX_CHAIN_ENTRIES",
@@ -319,6 +321,8 @@ def _orgno(subject: x509.Name) -> tuple[str | None, str | None]:
 
 def _eseal(leaf: x509.Certificate) -> EsealKind | None:
     """The e-seal kind from the leaf's QCStatements (ETSI EN 319 412-5), None without one."""
+    from .qcstatements import ID_PE_QC_STATEMENTS, eseal_kind  # pyasn1 only once a certificate is read
+
     try:
         extension = leaf.extensions.get_extension_for_oid(x509.ObjectIdentifier(ID_PE_QC_STATEMENTS))
     except x509.ExtensionNotFound:

@@ -10,7 +10,7 @@ from portvakt.domain.orgno import is_valid_orgno
 from portvakt.jose import GRANT_ALGORITHMS, UnverifiedJWT
 
 from . import mp_codes as mp
-from .authorization_details import from_claim
+from .authorization_details import SystemUserDetails, from_claim
 from .errors import OAuthError
 
 _PID = re.compile(r"^[0-9]{11}$")
@@ -22,7 +22,8 @@ DOCUMENTED_CLAIMS = frozenset({"aud", "iss", "iat", "exp", "jti", "scope", "reso
 
 @dataclass(frozen=True, slots=True)
 class JWTBearerGrant:
-    """A grant's claims after the shape checks, not yet verified; `consumer_orgno` is the claim consumer_org."""
+    """A grant's claims after the shape checks, not yet verified; `consumer_orgno` is the claim consumer_org,
+    `system_user` what its `authorization_details` asks for (docs/protocol.md §6.5)."""
 
     jwt: UnverifiedJWT
     alg: str
@@ -37,6 +38,7 @@ class JWTBearerGrant:
     resource: list[str] | None
     consumer_orgno: str | None
     pid: str | None
+    system_user: SystemUserDetails | None = None
 
 
 def _bad(what: str) -> OAuthError:
@@ -122,7 +124,9 @@ def read_grant(jwt: UnverifiedJWT, *, strict: bool = False) -> JWTBearerGrant:
     scopes = parse_scopes(scope or "")
     if not scopes:
         raise _bad("claim scope is empty")
-    from_claim(c)
+    system_user = from_claim(c)
+    if system_user is not None and consumer_orgno is not None:
+        raise mp.MP303(": consumer_org cannot be combined with authorization_details (one party per grant)")
     aud = _str_list(c["aud"], "aud")
     if strict:
         _strict(c)
@@ -131,5 +135,5 @@ def read_grant(jwt: UnverifiedJWT, *, strict: bool = False) -> JWTBearerGrant:
         iat=_int_claim(c, "iat"), exp=_int_claim(c, "exp"), jti=_str_claim(c, "jti", required=False),
         scopes=scopes,
         resource=_str_list(c["resource"], "resource") if c.get("resource") is not None else None,
-        consumer_orgno=consumer_orgno, pid=pid,
+        consumer_orgno=consumer_orgno, pid=pid, system_user=system_user,
     )

@@ -10,7 +10,9 @@ from portvakt.domain.orgno import iso6523
 from portvakt.resource.validator import UNSPECIFIED_AUDIENCE
 from portvakt.settings import TokenSettings
 
+from .authorization_details import SYSTEMUSER_TYPE
 from .keyring import Keyring
+from .systemuser import FoundSystemUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +20,8 @@ class TokenGrant:
     """What the checks decided: which client asks, who the token is for, and what it may do (docs/protocol.md §2.2).
 
     `lifetime` is the client's own access_token_lifetime (None: the default); `max_ages` are the scopes'
-    at_max_age (0: no limit). The minter turns both into the token's lifetime (T11).
+    at_max_age (0: no limit). The minter turns both into the token's lifetime (T11). `system_user`, when the grant
+    asked for one (docs/protocol.md §6.5), becomes the token's `authorization_details`.
     """
 
     client_id: str
@@ -32,6 +35,7 @@ class TokenGrant:
     pid: str | None = None
     lifetime: int | None = None
     max_ages: tuple[int, ...] = ()
+    system_user: FoundSystemUser | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,13 @@ class IssuedToken:
     scope: str
     jti: str
     exp: int
+
+
+def systemuser_details(found: FoundSystemUser) -> dict[str, Any]:
+    """docs/protocol.md §6.5: the token's one authorization_details object for a system user; `ID` upper-case
+    (decision U52), `systemuser_id` an array, `externalRef` always (the owner's orgno when the grant gave none)."""
+    return {"type": SYSTEMUSER_TYPE, "systemuser_org": iso6523(found.owner_orgno),
+            "systemuser_id": [found.system_user_id], "system_id": found.system_id, "externalRef": found.external_ref}
 
 
 class AccessTokenMinter:
@@ -62,7 +73,7 @@ class AccessTokenMinter:
 
     def claims(self, grant: TokenGrant, now: int, lifetime: int) -> dict[str, Any]:
         """docs/protocol.md §2.2: iss, client_amr, token_type, client_id, aud, consumer, [supplier, delegation_source],
-        scope, [pid], iat, exp, client_orgno, jti."""
+        scope, [pid], [authorization_details (§6.5)], iat, exp, client_orgno, jti."""
         aud: str | list[str] = UNSPECIFIED_AUDIENCE
         if grant.audience:
             aud = grant.audience[0] if len(grant.audience) == 1 else grant.audience
@@ -77,6 +88,8 @@ class AccessTokenMinter:
         claims["scope"] = " ".join(grant.scopes)
         if grant.pid is not None:
             claims["pid"] = grant.pid
+        if grant.system_user is not None:
+            claims["authorization_details"] = [systemuser_details(grant.system_user)]
         claims.update(iat=now, exp=now + lifetime, client_orgno=grant.client_orgno, jti=secrets.token_urlsafe(32))
         return claims
 

@@ -9,11 +9,18 @@ from .errors import (
     InvalidRequestError,
     InvalidScopeError,
     MPCode,
+    OAuthError,
     ServerError,
     TemporarilyUnavailableError,
     UnsupportedGrantTypeError,
 )
 from .ratelimit import SlowDownError
+
+
+class InvalidAltinnCustomerConfigurationError(OAuthError):
+    """Altinn's name for MP-303 when no system user matches the grant (docs/protocol.md §6.5, decision U50)."""
+
+    error = "invalid_altinn_customer_configuration"
 
 _AUTH = "Invalid assertion. Client authentication failed."
 
@@ -117,12 +124,37 @@ MP261 = MPCode("MP-261", InvalidScopeError, "Scope cannot be delegated, it has n
                "Scope without delegation source",
                "A token on behalf of a consumer (consumer_org) can only carry scopes that the API provider "
                "opened for delegation through a delegation source.", origin="portvakt")
-MP270 = MPCode("MP-270", InvalidAuthorizationDetailsError, "authorization_details is not supported",
-               "authorization_details not supported",
-               "The grant's `authorization_details` claim, or the `authorization_details` form parameter, "
-               "asks for rich authorization (RFC 9396), e.g. an Altinn system user (urn:altinn:systemuser). "
-               "This server supports no authorization details type yet; its metadata lists none under "
-               "`authorization_details_types_supported`. Leave authorization_details out.", origin="portvakt")
+MP270 = MPCode("MP-270", InvalidAuthorizationDetailsError,
+               "authorization_details is not supported as a request parameter. Send it in the JWT grant",
+               "authorization_details as a form parameter",
+               "The token request carried an `authorization_details` form parameter (RFC 9396 §6.2). This server, "
+               "like Maskinporten, reads authorization details from the signed JWT grant only: put the "
+               "`authorization_details` claim in the grant, e.g. for an Altinn system user (urn:altinn:systemuser, "
+               "docs/protocol.md §6.5), and leave the form parameter out.", origin="portvakt")
+MP301 = MPCode("MP-301", InvalidAuthorizationDetailsError, "Unknown authorization details type",
+               "Unknown authorization details type",
+               "The grant's `authorization_details` must be a JSON array of exactly one object whose `type` this "
+               "server supports; its metadata lists them under `authorization_details_types_supported` "
+               "(urn:altinn:systemuser). Ask for one customer per grant.")
+MP302 = MPCode("MP-302", InvalidAuthorizationDetailsError, "Unknown fields in the authorization details",
+               "Unknown fields in the authorization details",
+               "An urn:altinn:systemuser object may hold only `type`, `systemuser_org` and `externalRef`, and "
+               "`systemuser_org` only `authority` and `ID`. The text after the colon names the field that does "
+               "not belong.")
+MP303 = MPCode("MP-303", InvalidAuthorizationDetailsError, "Invalid authorization details values",
+               "Invalid authorization details values",
+               "A value in the grant's `authorization_details` is not valid, or no system user matches it. "
+               "`systemuser_org` must be {\"authority\": \"iso6523-actorid-upis\", \"ID\": \"0192:<orgno>\"} naming "
+               "the customer that owns the system user (for an agent system user, the facilitator, never one of "
+               "its clients); `externalRef`, if given, a string; and the grant may not also carry `consumer_org`. "
+               "When the values are valid but no system user matches, the error is "
+               "invalid_altinn_customer_configuration: check that the system in the system register lists this "
+               "client_id, that the customer approved the system user and has not deleted it, and that the grant "
+               "sends the externalRef the system user was created with (left out, it means the customer's "
+               "orgno).")
+#: MP-303 when the values are valid but no system user matches them: Altinn's error name (decision U50).
+MP303_NOT_FOUND = MPCode("MP-303", InvalidAltinnCustomerConfigurationError, MP303.text, MP303.title,
+                         MP303.explanation)
 MP290 = MPCode("MP-290", TemporarilyUnavailableError, "The delegation source could not be reached. Try again later",
                "Delegation source unavailable",
                "portvakt could not ask the delegation source (the Altinn side) whether the consumer delegated "
@@ -133,6 +165,11 @@ MP291 = MPCode("MP-291", TemporarilyUnavailableError,
                "The enterprise certificate's revocation status must be confirmed before a token is issued, and the "
                "certificate authority's revocation list (CRL) could not be fetched in time. No token was issued; "
                "send a new grant after the Retry-After delay.", origin="portvakt")
+MP292 = MPCode("MP-292", TemporarilyUnavailableError, "The system user register could not be reached. Try again later",
+               "System user register unavailable",
+               "portvakt could not ask the system register (the Altinn side) for the system user the grant's "
+               "`authorization_details` names. Tokens for system users are refused until it answers; send a new "
+               "grant after the Retry-After delay.", origin="portvakt")
 MP429 = MPCode("MP-429", SlowDownError, "Too many requests. Wait the Retry-After seconds, then try again",
                "Too many requests",
                "This server limits how often tokens may be asked for: per source address (every request to /token "
@@ -156,5 +193,5 @@ MP503 = MPCode("MP-503", TemporarilyUnavailableError, "The token service could n
 
 MP_CODES: dict[str, MPCode] = {c.code: c for c in (
     MP010, MP011, MP012, MP100, MP110, MP120, MP121, MP122, MP123, MP124, MP125, MP126, MP127, MP128, MP129,
-    MP130, MP131, MP132, MP133, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP291, MP429, MP500, MP503,
-    MP504)}
+    MP130, MP131, MP132, MP133, MP200, MP201, MP250, MP251, MP260, MP261, MP270, MP290, MP291, MP292, MP301, MP302,
+    MP303, MP429, MP500, MP503, MP504)}

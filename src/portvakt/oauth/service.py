@@ -19,6 +19,7 @@ from .grant import JWTBearerGrant, read_grant
 from .minter import AccessTokenMinter, IssuedToken, TokenGrant
 from .registry_cache import RegistryCache
 from .scopes import token_grant
+from .systemuser import SystemUserLookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +59,18 @@ def _single(form: list[tuple[str, str]], name: str) -> str | None:
 
 
 class TokenService:
-    """Runs every check of docs/protocol.md §7 and has the minter make the access token."""
+    """Runs every check of docs/protocol.md §7 and has the minter make the access token; `system_users` answers
+    grants for an Altinn system user (§6.5; None: such grants get MP-292)."""
 
     def __init__(self, *, registry: RegistryCache, replay: ReplayCache, minter: AccessTokenMinter,
                  delegations: DelegationLookup, clock: Clock, rules: TokenSettings,
-                 certificates: CertificateAuthenticator) -> None:
+                 certificates: CertificateAuthenticator, system_users: SystemUserLookup | None = None) -> None:
         self._registry = registry
         self._certificates = certificates
         self._replay = self.replay = replay
         self._minter = minter
         self._delegations = delegations
+        self._system_users = system_users
         self._clock = clock
         self._audiences = {minter.issuer, minter.issuer.rstrip("/")}
         self._rules = rules
@@ -89,7 +92,7 @@ class TokenService:
         now = int(at.timestamp())
         client, client_amr = self._authenticate(grant, at)
         self._check_times(grant, now)
-        decided = token_grant(self._registry, self._delegations, client, grant, client_amr)
+        decided = token_grant(self._registry, self._delegations, client, grant, client_amr, self._system_users)
         return CheckedRequest(decided, self._claim(grant, assertion), grant.iss, now)
 
     def settle(self, checked: CheckedRequest, outcome: ClaimOutcome) -> None:
@@ -105,7 +108,8 @@ class TokenService:
         return self._minter.mint(checked.decided, checked.now)
 
     def _read(self, request: TokenRequest) -> tuple[JWTBearerGrant, str]:
-        """Steps 1-2: grant_type, authorization_details (RFC 9396 §6.2), assertion, JWT shape and header."""
+        """Steps 1-2: grant_type, no authorization_details parameter (RFC 9396 §6.2, MP-270), assertion, JWT shape
+        and header (with the grant's authorization_details, docs/protocol.md §6.5)."""
         grant_type = _single(request.form, "grant_type")
         assertion = _single(request.form, "assertion")
         if grant_type is None:

@@ -24,7 +24,18 @@ from .config import PortalConfig
 from .errors import PortalError
 from .ratelimit import LoginLimiter, SharedFailures
 from .render import Renderer
-from .routes import access, access_change, delegate, delegations, dev, keys, people, systems
+from .routes import (
+    access,
+    access_change,
+    delegate,
+    delegations,
+    dev,
+    keys,
+    people,
+    systems,
+    systemuser_requests,
+    systemusers,
+)
 from .security import SecurityHeaders
 from .sessions import SessionStore
 from .tokens import PortalTokenSource
@@ -92,7 +103,8 @@ class CatchUnexpected:
 
 def _routes(config: PortalConfig, outbox: DevOutbox | None, assets: DesignAssets) -> list[BaseRoute]:
     routes: list[BaseRoute] = [*people.ROUTES, *systems.ROUTES, *keys.ROUTES, *delegate.ROUTES, *delegations.ROUTES,
-                               *access.ROUTES, *access_change.ROUTES]
+                               *access.ROUTES, *access_change.ROUTES, *systemuser_requests.ROUTES,
+                               *systemusers.ROUTES]
     if config.dev_mode and outbox is not None:
         routes += dev.ROUTES
     routes.append(Route("/static/ds/{name}", assets.serve, methods=["GET"]))

@@ -16,6 +16,8 @@ from portvakt.wire.altinn import PersonOut
 from portvakt.wire.clients import ClientOut, JwkOut, JwksOut, ListedClientOut
 from portvakt.wire.protocol import JWT_BEARER, PRIVATE_KEY_JWT
 from portvakt.wire.scopes import AccessOut, ScopeOut
+from portvakt.wire.systemusers import AgentClientsOut, ClientDelegationOut, ConfirmRequestOut, SystemUserOut
+from portvakt.wire.systemusers import ClientOut as AgentClientOut
 from portvakt.wire.vocabulary import AccessState, IntegrationType
 
 from .config import PortalConfig
@@ -29,6 +31,36 @@ PORTAL_API = "accessmanagement/api/v1/portal/"
 #: The headers with which the portal's token (altinn:portal) acts for an organisation and names the person.
 ACTING_FOR, PERSON = "Portvakt-Acting-For", "Portvakt-Person"
 ALTINN_VIRKSYS = IntegrationType.ALTINN_VIRKSYS.value
+
+
+#: The Altinn side's system-user paths (Altinn 3's own, docs/protocol.md §6).
+SYSTEMUSER_API = "authentication/api/v1/systemuser/"
+ENDUSER_API = "authentication/api/v1/enduser/systemuser/"
+
+
+class AltinnRefusal(PortalError):
+    """The Altinn side refused with one of its problems (RFC 9457): `code` is its AUTH-… or AUTH.VLD-… code."""
+
+    def __init__(self, message: str, *, status: int, code: str) -> None:
+        super().__init__(message, status=status, kind="not-found" if status == 404 else "refused")
+        self.code = code
+
+
+def altinn_refusal(resp: httpx.Response) -> PortalError:
+    """An Altinn problem or validation problem as an AltinnRefusal (its first validation error's code and title);
+    5xx, or a 401 the portal's token earned, as Unavailable."""
+    if resp.status_code >= 500 or resp.status_code == 401:
+        return Unavailable()
+    try:
+        body: Any = resp.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    errors = body.get("validationErrors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else body
+    code, title = first.get("code") or body.get("code") or "", first.get("title") or body.get("title") or ""
+    return AltinnRefusal(str(title or f"HTTP {resp.status_code}")[:500], status=resp.status_code,
+                         code=str(code)[:40])
 
 
 @dataclass(frozen=True)
@@ -258,3 +290,77 @@ class Backend:
         acting = {ACTING_FOR: orgno, PERSON: person}
         found: T = await self._json(method, url, kind, ok=ok, headers=acting, **kwargs)
         return found
+
+    # --- the Altinn side: system users (docs/protocol.md §6) -------------------------------------------------
+
+    async def _altinn(self, method: str, path: str, kind: type[T] | Any, *, ok: int | tuple[int, ...] = 200,
+                      acting: tuple[str, str] | None = None, **kwargs: Any) -> T:
+        """A call to the Altinn side's system-user paths; an Altinn problem (RFC 9457) raises AltinnRefusal, an
+        unexpected shape Unavailable. `acting` = (orgno, person) for Portvakt-Acting-For and Portvakt-Person."""
+        headers = {ACTING_FOR: acting[0], PERSON: acting[1]} if acting else {}
+        resp = await self._call(method, self._cfg.altinn_url + path, headers=headers, **kwargs)
+        if resp.status_code not in ((ok,) if isinstance(ok, int) else ok):
+            raise altinn_refusal(resp)
+        try:
+            parsed: T = TypeAdapter(kind).validate_json(resp.content)
+        except ValidationError:
+            log.warning("portal backend: %s %s answered in an unexpected shape", method, path.split("?")[0])
+            raise Unavailable() from None
+        return parsed
+
+    async def systemuser_request(self, request_id: str) -> ConfirmRequestOut:
+        """GET systemuser/request/confirm/{id}: a request (standard or agent) with its vendor and system, for the
+        confirm page (the portal's own token; the page checks the person's role for its party)."""
+        found: ConfirmRequestOut = await self._altinn(
+            "GET", SYSTEMUSER_API + "request/confirm/" + quote(request_id, safe=""), ConfirmRequestOut)
+        return found
+
+    async def decide_request(self, party: str, person: str, request_id: str, *, agent: bool,
+                             approve: bool) -> None:
+        """POST systemuser/request[/agent]/{party}/{id}/approve|reject, acting for the party: 200 `true`; an
+        approval makes the system user (owner the party, made by the person) in the same transaction."""
+        path = (SYSTEMUSER_API + "request/" + ("agent/" if agent else "") + quote(party, safe="") + "/"
+                + quote(request_id, safe="") + ("/approve" if approve else "/reject"))
+        await self._altinn("POST", path, bool, acting=(party, person))
+
+    async def system_users(self, party: str, person: str) -> list[SystemUserOut]:
+        """GET systemuser/{party}: the party's system users, not deleted."""
+        found: list[SystemUserOut] = await self._altinn("GET", SYSTEMUSER_API + quote(party, safe=""),
+                                                        list[SystemUserOut], acting=(party, person))
+        return found
+
+    def _system_user_path(self, party: str, system_user_id: str) -> str:
+        return SYSTEMUSER_API + quote(party, safe="") + "/" + quote(system_user_id, safe="")
+
+    async def system_user(self, party: str, person: str, system_user_id: str) -> SystemUserOut:
+        """GET systemuser/{party}/{id}: one of the party's system users."""
+        found: SystemUserOut = await self._altinn("GET", self._system_user_path(party, system_user_id),
+                                                  SystemUserOut, acting=(party, person))
+        return found
+
+    async def delete_system_user(self, party: str, person: str, system_user_id: str) -> bool:
+        """DELETE systemuser/{party}/{id}: 202 `1` (deleted; its request too), or 404 `0` (False); an agent system
+        user that still has clients is refused (AltinnRefusal AUTH-00035)."""
+        resp = await self._call("DELETE", self._cfg.altinn_url + self._system_user_path(party, system_user_id),
+                                headers={ACTING_FOR: party, PERSON: person})
+        if resp.status_code in (200, 202):
+            return True
+        if resp.status_code == 404:
+            return False
+        raise altinn_refusal(resp)
+
+    async def agent_clients(self, party: str, person: str, system_user_id: str, *,
+                            available: bool = False) -> list[AgentClientOut]:
+        """GET enduser/systemuser/clients[/available]?agent=: the agent system user's clients, or the organisations
+        that may still be added."""
+        path = ENDUSER_API + ("clients/available" if available else "clients")
+        found: AgentClientsOut = await self._altinn("GET", path, AgentClientsOut, acting=(party, person),
+                                                    params={"agent": system_user_id})
+        return sorted(found.data, key=lambda c: (c.client_organization_name.casefold(),
+                                                 c.client_organization_number))
+
+    async def change_client(self, party: str, person: str, system_user_id: str, client_orgno: str, *,
+                            add: bool) -> None:
+        """POST (add) or DELETE (remove) enduser/systemuser/clients?agent=&client=<orgno>: 200 `{agent, client}`."""
+        await self._altinn("POST" if add else "DELETE", ENDUSER_API + "clients", ClientDelegationOut,
+                           acting=(party, person), params={"agent": system_user_id, "client": client_orgno})

@@ -31,6 +31,7 @@ class NavItem:
 
 ENTRIES: list[NavEntry] = [NavEntry(PortalRole.INTEGRATION_RESPONSIBLE, "/systems", "nav.systems"),
                            NavEntry(PortalRole.ACCESS_MANAGER, "/delegations", "nav.delegations"),
+                           NavEntry(PortalRole.ACCESS_MANAGER, "/systemusers", "nav.systemusers"),
                            NavEntry(PortalRole.API_ADMIN, "/scopes", "nav.scopes")]
 
 

@@ -25,6 +25,11 @@ Decisions:
   Bearer header without exactly one token, or two Authorization headers, is invalid_request (400).
 * FastAPI runs the sync dependency in its threadpool, so key fetches never block the event loop;
   there is no async variant.
+
+System users (docs/protocol.md §6.5, §6.6): `system_user(token)` reads the one a token names (None if none);
+`AltinnAuthorization(base_url, token_source).permits(found, resource, action, party=...)` asks the decision
+point, and raises AuthorizationUnavailable (503 + Retry-After, `install_authorization(app)`) when it gets no
+answer. `altinn_validator(issuer)` checks the Altinn tokens of the Maskinporten exchange (§6.7).
 """
 
 from __future__ import annotations
@@ -40,12 +45,22 @@ from .errors import (
     ResourceError,
 )
 from .jwks import JwksCache
+from .systemuser import (
+    AltinnAuthorization,
+    AuthorizationUnavailable,
+    SystemUserClaim,
+    altinn_validator,
+    install_authorization,
+    system_user,
+)
 from .token import AccessToken
 from .validator import UNSPECIFIED_AUDIENCE, KeySource, TokenValidator
 
 __all__ = [
     "UNSPECIFIED_AUDIENCE",
     "AccessToken",
+    "AltinnAuthorization",
+    "AuthorizationUnavailable",
     "BearerError",
     "InsufficientScope",
     "InvalidRequest",
@@ -55,11 +70,15 @@ __all__ = [
     "KeySource",
     "MissingToken",
     "ResourceError",
+    "SystemUserClaim",
     "TokenRejected",
     "TokenValidator",
+    "altinn_validator",
     "authenticate",
     "bearer_token",
     "install",
+    "install_authorization",
     "problem_response",
     "require_token",
+    "system_user",
 ]

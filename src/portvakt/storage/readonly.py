@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class ReadOnlyError(RuntimeError):
@@ -21,13 +22,13 @@ class _Guarded(Protocol):
 G = TypeVar("G", bound=_Guarded)
 
 
-def writes(method: Callable[Concatenate[G, P], None]) -> Callable[Concatenate[G, P], None]:
+def writes(method: Callable[Concatenate[G, P], R]) -> Callable[Concatenate[G, P], R]:
     """Mark a repository method as a write: on a read-only unit of work it raises first (decision S3)."""
 
     @functools.wraps(method)
-    def guarded(self: G, /, *args: P.args, **kwargs: P.kwargs) -> None:
+    def guarded(self: G, /, *args: P.args, **kwargs: P.kwargs) -> R:
         if self.read_only:
             raise ReadOnlyError(f"{method.__name__}() on a read-only unit of work")
-        method(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
 
     return guarded

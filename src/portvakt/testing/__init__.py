@@ -2,7 +2,8 @@
 
 * `Maskinporten`: the server as a context manager (`with portvakt.testing.Maskinporten() as mp:`), for unittest
   and scripts; `issuer`, `token_endpoint`, `jwks_uri`, the seeding API (`org`, `scope`, `grant_access`,
-  `revoke_access`, `client`, `scheme`, `delegate`, `revoke`), `token(...)` and `failing(...)`.
+  `revoke_access`, `client`, `scheme`, `delegate`, `revoke`, `system`, `system_user`, `remove_system_user`),
+  `token(...)` and `failing(...)`.
 * The pytest plugin (this package, entry point `portvakt.testing`; or `pytest -p portvakt.testing`): the fixtures
   `maskinporten` and `maskinporten_token` (portvakt.testing.plugin).
 * `portvakt serve --ephemeral --seed FILE.yaml`: the same server for tests in other languages
@@ -19,16 +20,17 @@ import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .seeding import ApiScope, Client, Delegation, Org, Scheme, SeedError
+    from .seeding import ApiScope, Client, Delegation, Org, Scheme, SeedError, System, SystemUser
     from .server import FailureHandle, Maskinporten, wait_for_stopped
     from .tokens import Token, TokenRefused
 
 _LAZY = {"ApiScope": "seeding", "Client": "seeding", "Delegation": "seeding", "Org": "seeding", "Scheme": "seeding",
-         "SeedError": "seeding", "FailureHandle": "server", "Maskinporten": "server", "wait_for_stopped": "server",
+         "SeedError": "seeding", "System": "seeding", "SystemUser": "seeding", "FailureHandle": "server",
+         "Maskinporten": "server", "wait_for_stopped": "server",
          "Token": "tokens", "TokenRefused": "tokens"}
 
 __all__ = ["ApiScope", "Client", "Delegation", "FailureHandle", "Maskinporten", "Org", "Scheme", "SeedError",
-           "Token", "TokenRefused", "wait_for_stopped"]
+           "System", "SystemUser", "Token", "TokenRefused", "wait_for_stopped"]
 
 
 def __getattr__(name: str) -> Any:

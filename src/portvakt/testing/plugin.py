@@ -33,7 +33,8 @@ _LIVE = pytest.StashKey[set["Maskinporten"]]()
 
 
 class TokenFactory(Protocol):
-    """`maskinporten_token(client, scopes, consumer_org=None, resource=None)`: a real token from the real /token."""
+    """`maskinporten_token(client, scopes, consumer_org=None, resource=None, systemuser_org=None, external_ref=None)`:
+    a real token from the real /token."""
 
     def __call__(self, client: Client, scopes: str | Iterable[object], consumer_org: str | Org | None = None,
                  resource: str | list[str] | None = None) -> Token:
@@ -75,7 +76,8 @@ def maskinporten(request: pytest.FixtureRequest) -> Iterator[Maskinporten]:
 
 @pytest.fixture
 def maskinporten_token(maskinporten: Maskinporten) -> TokenFactory:
-    """`maskinporten_token(client, scopes, consumer_org=None, resource=None)`: a real token from the real /token."""
+    """`maskinporten_token(client, scopes, consumer_org=None, resource=None, systemuser_org=None, external_ref=None)`:
+    a real token from the real /token."""
     return maskinporten.token
 
 

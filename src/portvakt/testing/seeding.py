@@ -6,8 +6,8 @@ organisation may use, a scheme names only delegable scopes, ...) and the token s
 A rule broken comes back as SeedError with the domain's own readable message.
 
 Organisations can be given as an `Org` or an orgno; an orgno not registered yet is registered on first use. Scopes
-can be given as an `ApiScope` or a name. A later kind of actor (Altinn system users) gets its own method beside
-these, e.g. `system_user(system, customer)`, taking the same handles.
+can be given as an `ApiScope` or a name. Altinn 3's system users (docs/protocol.md §6) are `system(client, rights)`,
+the vendor's registered system, and `system_user(system, customer)`, a customer's approved system user for it.
 """
 
 from __future__ import annotations
@@ -81,6 +81,35 @@ class Delegation:
 
 
 @dataclass(frozen=True)
+class System:
+    """A vendor's system in the system register (docs/protocol.md §6.1): the clients that may act as it, and the
+    resource ids and access packages it may be given."""
+
+    system_id: str
+    vendor: str
+    client_ids: tuple[str, ...]
+    rights: tuple[str, ...]
+    access_packages: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.system_id
+
+
+@dataclass(frozen=True)
+class SystemUser:
+    """A customer's approved system user (docs/protocol.md §6.2): its id goes in the token's `systemuser_id`."""
+
+    system_user_id: str
+    system_id: str
+    owner: str
+    external_ref: str
+    agent: bool = False
+
+    def __str__(self) -> str:
+        return self.system_user_id
+
+
+@dataclass(frozen=True)
 class Client:
     """A registered client with its key: `client_id`, `key` (the private half; None when only a public key was
     given) and `kid`, and what a grant for this server needs (docs/protocol.md §1.2-§1.3)."""
@@ -119,15 +148,19 @@ class Client:
                            lifetime=lifetime)
 
     def auth(self, scopes: str | Iterable[object], *, consumer_org: str | Org | None = None,
-             resource: str | list[str] | None = None) -> MaskinportenAuth:
-        """An httpx.Auth that fetches this client's tokens from this server (portvakt.client.MaskinportenAuth)."""
+             resource: str | list[str] | None = None, systemuser_org: str | Org | None = None,
+             external_ref: str | None = None) -> MaskinportenAuth:
+        """An httpx.Auth that fetches this client's tokens from this server (portvakt.client.MaskinportenAuth); with
+        `systemuser_org`, a system user's tokens (docs/protocol.md §6)."""
         from portvakt.client import MaskinportenAuth
 
         from .tokens import scope_string
 
         return MaskinportenAuth(self.signer(), scope_string(scopes),
                                 consumer_org=None if consumer_org is None else str(consumer_org),
-                                resource=resource, token_endpoint=self.token_endpoint)
+                                resource=resource, token_endpoint=self.token_endpoint,
+                                systemuser_org=None if systemuser_org is None else str(systemuser_org),
+                                external_ref=external_ref)
 
 
 OrgRef = Org | str
@@ -189,6 +222,7 @@ class Seeder(ABC):
     @contextmanager
     def _unit(self) -> Iterator[tuple[UnitOfWork, datetime]]:
         """One unit of work on the server's store, domain errors as SeedError."""
+        from portvakt.domain.altinn_errors import AltinnProblem, AltinnValidation
         from portvakt.domain.errors import DomainError
 
         try:
@@ -196,6 +230,8 @@ class Seeder(ABC):
                 yield uow, self._seed_clock().now()
         except DomainError as exc:
             raise SeedError(exc.message) from None
+        except (AltinnProblem, AltinnValidation) as exc:  # the Altinn side's refusals carry their AUTH codes
+            raise SeedError(str(exc)) from None
 
     @staticmethod
     def _actor() -> Any:
@@ -394,3 +430,63 @@ class Seeder(ABC):
         scheme = uow.get_scheme(scheme_id)
         return scheme is not None and _scope_name(what) in scheme.scopes
 
+    def system(self, client: Client | str | Iterable[Client | str], rights: str | Iterable[str] = (), *,
+               access_packages: Iterable[str] = (), name: str | None = None,
+               system_id: str | None = None) -> System:
+        """Register a system of the clients' organisation (docs/protocol.md §6.1) that those clients may act as,
+        offering `rights` (resource ids, each a right with any action) and `access_packages`; `system_id` defaults
+        to `<vendor orgno>_<a fresh name>`."""
+        from portvakt.domain.models import SystemRight
+        from portvakt.domain.systemregister import SystemSpec, Writer, register_system
+
+        clients = [client] if isinstance(client, Client | str) else list(client)
+        resources = (rights,) if isinstance(rights, str) else tuple(rights)
+        packages = tuple(access_packages)
+        with self._unit() as (uow, now):
+            ids = [c.client_id if isinstance(c, Client) else c for c in clients]
+            found = [uow.get_client(i) for i in ids]
+            vendors = {c.client_orgno for c in found if c is not None}
+            if not ids or None in found or len(vendors) != 1:
+                raise SeedError("system() needs one or more registered clients of one organisation")
+            vendor = vendors.pop()
+            made = register_system(uow, SystemSpec(
+                system_id=system_id or f"{vendor}_{name or 'system'}{self._rng.randrange(10**6):06d}",
+                vendor_id=f"0192:{vendor}", name={"nb": name or f"Testsystem for {vendor}"},
+                description={"nb": "Laget av portvakt.testing"},
+                rights=tuple(SystemRight(resource=(("urn:altinn:resource", r),)) for r in resources),
+                access_packages=packages, client_ids=tuple(ids)), Writer(vendor, admin=True), self._actor(), now)
+        return System(made.system_id, vendor, made.client_ids, resources, made.access_packages)
+
+    def system_user(self, system: System | str, customer: OrgRef, *, external_ref: str | None = None,
+                    rights: str | Iterable[str] | None = None, access_packages: Iterable[str] | None = None,
+                    agent: bool = False) -> SystemUser:
+        """`customer` approves a system user for `system` (docs/protocol.md §6.2): by default with every right
+        (a standard system user) or every access package (`agent=True`, for a facilitator's clients, §6.4) the
+        system offers; `external_ref` defaults to the customer's orgno, as on the wire."""
+        from portvakt.domain.models import SystemRight, SystemUserType
+        from portvakt.domain.systemuser_requests import RequestSpec, create_request
+        from portvakt.domain.systemusers import approve_request
+
+        kind = SystemUserType.AGENT if agent else SystemUserType.STANDARD
+        with self._unit() as (uow, now):
+            registered = uow.get_system(str(system))
+            if registered is None or registered.deleted:
+                raise SeedError(f"no system {str(system)!r}; make it first with system(client, rights)")
+            owner = self._ensure_org(uow, customer, now)
+            chosen = registered.rights if rights is None else tuple(
+                SystemRight(resource=(("urn:altinn:resource", r),)) for r in ((rights,) if isinstance(rights, str)
+                                                                              else rights))
+            packages = registered.access_packages if access_packages is None else tuple(access_packages)
+            spec = RequestSpec(system_id=registered.system_id, party_orgno=owner, external_ref=external_ref,
+                               rights=None if agent else chosen, access_packages=packages or None)
+            request = create_request(uow, spec, kind, registered.vendor_orgno, self._actor(), now).request
+            made = approve_request(uow, request.request_id, owner, kind, self._actor(), now)
+        return SystemUser(made.system_user_id, made.system_id, made.owner_orgno, made.external_ref, agent)
+
+    def remove_system_user(self, system_user: SystemUser) -> None:
+        """The owner deletes the system user (docs/protocol.md §6.2): the next token for it is refused with MP-303."""
+        from portvakt.domain.systemusers import delete_system_user
+
+        with self._unit() as (uow, now):
+            if delete_system_user(uow, system_user.owner, system_user.system_user_id, self._actor(), now) is None:
+                raise SeedError(f"no system user {system_user.system_user_id} of {system_user.owner}")

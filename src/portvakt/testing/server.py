@@ -335,15 +335,18 @@ class Maskinporten(Seeder):
     # Tokens.
 
     def token(self, client: Client, scopes: str | Iterable[object], consumer_org: str | Org | None = None,
-              resource: str | list[str] | None = None) -> Token:
-        """A real token from the real /token for `client` (a fresh grant each call); TokenRefused with the MP code
-        when it refuses."""
+              resource: str | list[str] | None = None, *, systemuser_org: str | Org | None = None,
+              external_ref: str | None = None) -> Token:
+        """A real token from the real /token for `client` (a fresh grant each call); with `systemuser_org`, a
+        system user's (docs/protocol.md §6); TokenRefused with the MP code when it refuses."""
         from portvakt.client import TokenError, fetch_token
 
         try:
             body = fetch_token(client.signer(), scope_string(scopes), token_endpoint=self.token_endpoint,
                                consumer_org=None if consumer_org is None else str(consumer_org),
-                               resource=resource, client=self._client())
+                               resource=resource, client=self._client(),
+                               systemuser_org=None if systemuser_org is None else str(systemuser_org),
+                               external_ref=external_ref)
         except TokenError as exc:
             raise TokenRefused(str(exc), exc.body, exc.status) from None
         return Token.from_response(body)

@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING
 import httpx
 from starlette.types import ASGIApp
 
-from portvakt.altinn import HttpDelegationLookup, LocalDelegationLookup
+from portvakt.altinn import HttpDelegationLookup, HttpSystemUserLookup, LocalDelegationLookup, LocalSystemUserLookup
+from portvakt.altinn.keys import AltinnKeys, altinn_issuer
 from portvakt.api.altinn import TokenGate, create_altinn_app
+from portvakt.api.altinn.exchange import TokenExchange
 from portvakt.api.app import ChangePush, FastPath, create_altinn_service, create_app, create_front
-from portvakt.api.metrics import CountedDelegations, CountingMinter, TimedReplay
+from portvakt.api.metrics import CountedDelegations, CountedSystemUsers, CountingMinter, TimedReplay
 from portvakt.api.runtime import Runtime
 from portvakt.domain.clock import SystemClock
 from portvakt.domain.delegations import DELEGATIONS_ADMIN
 from portvakt.domain.ports import Clock, PasswordHasher, ReplayCache, Store
+from portvakt.domain.systemregister import SYSTEMUSER_LOOKUP
 from portvakt.oauth.bearer import local_validator, remote_validator
 from portvakt.oauth.certificates import CertificateAuthenticator, CrlFetcher, TrustFolder
 from portvakt.oauth.delegation import CachedDelegationLookup, DelegationLookup
@@ -28,6 +31,7 @@ from portvakt.oauth.observed_store import ObservedStore
 from portvakt.oauth.registry_cache import RegistryCache
 from portvakt.oauth.service import TokenService
 from portvakt.oauth.service_tokens import ServiceTokenSource
+from portvakt.oauth.systemuser import CachedSystemUserLookup, SystemUserLookup
 from portvakt.settings import Role, Settings
 from portvakt.storage.memory import MemoryReplayCache, MemoryStore
 
@@ -53,6 +57,8 @@ class Overrides:
     #: The passphrase of the signing keys at rest (decision K3); default key_encryption_key(settings).
     kek: bytes | None = None
     delegations: DelegationLookup | None = None
+    #: Where /token finds system users (docs/protocol.md §6.5); default systemuser_lookup(settings, …).
+    systemusers: SystemUserLookup | None = None
     #: How the Altinn side checks people's passwords (default argon2id, decision P2).
     hasher: PasswordHasher | None = None
     #: How the Altinn side alone reaches the token service's metadata and /jwk.
@@ -78,6 +84,22 @@ def delegation_lookup(settings: Settings, store: Store, registry: RegistryCache,
     mint = ServiceTokenSource(minter, clock, orgno=settings.operator_orgno, scopes=(DELEGATIONS_ADMIN,))
     a = settings.altinn
     return HttpDelegationLookup(url, mint, timeout=a.timeout_seconds, positive_ttl=a.positive_cache_seconds,
+                                negative_ttl=a.negative_cache_seconds)
+
+
+def systemuser_lookup(settings: Settings, store: Store, registry: RegistryCache, minter: AccessTokenMinter,
+                      clock: Clock) -> SystemUserLookup:
+    """docs/protocol.md §6.5: the system register in this database (its answers cached until the change feed says
+    otherwise), or a remote Altinn side's byExternalId asked with a systemuser.read token of the operator's own,
+    cached no longer than the delegation lookup's TTLs."""
+    url = settings.altinn.url
+    if url is None:
+        cached = CachedSystemUserLookup(LocalSystemUserLookup(store))
+        registry.on_change(cached.on_change)
+        return cached
+    mint = ServiceTokenSource(minter, clock, orgno=settings.operator_orgno, scopes=(SYSTEMUSER_LOOKUP,))
+    a = settings.altinn
+    return HttpSystemUserLookup(url, mint, timeout=a.timeout_seconds, positive_ttl=a.positive_cache_seconds,
                                 negative_ttl=a.negative_cache_seconds)
 
 
@@ -123,11 +145,13 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
     issuer = settings.resolved_issuer()
     minter = AccessTokenMinter(keyring, issuer, settings.token)
     delegations = o.delegations or delegation_lookup(settings, store, registry, minter, clock)
+    systemusers = o.systemusers or systemuser_lookup(settings, store, registry, minter, clock)
     certificates = certificate_authenticator(settings, clock)
     tokens = TokenService(registry=registry, replay=TimedReplay(replay),
                           minter=CountingMinter(keyring, issuer, settings.token),
                           delegations=CountedDelegations(delegations), clock=clock,
-                          rules=settings.token, certificates=certificates)
+                          rules=settings.token, certificates=certificates,
+                          system_users=CountedSystemUsers(systemusers))
     return Runtime(settings=settings, issuer=issuer, store=ObservedStore(store, registry.refresh), replay=replay,
                    clock=clock, registry=registry, keyring=keyring, tokens=tokens,
                    validator=local_validator(keyring, issuer, clock), certificates=certificates,
@@ -161,6 +185,14 @@ def portal_clients(settings: Settings) -> frozenset[str]:
     return frozenset({settings.portal.client_id})
 
 
+def token_exchange(settings: Settings, store: Store, clock: Clock, kek: bytes) -> TokenExchange:
+    """docs/protocol.md §6.7: the Altinn side's keys in `store` (made on first need, encrypted under `kek`), its
+    issuer below PORTVAKT_ALTINN__PUBLIC_URL (default: this server's issuer) and the exchanged tokens' lifetime."""
+    keys = AltinnKeys(store, kek, clock, bits=settings.signing.key_bits)
+    issuer = altinn_issuer(settings.altinn.public_url or settings.resolved_issuer())
+    return TokenExchange(keys, issuer, settings.altinn.exchange_token_seconds)
+
+
 def assemble(settings: Settings, roles: Iterable[Role] | None = None, overrides: Overrides | None = None) -> FastPath:
     """The one composition root: the app of a process serving `roles` (default settings.roles; the valid
     combinations are Settings.role_problem's), with what `overrides` puts in place (decision C1)."""
@@ -192,8 +224,11 @@ def _token_service(settings: Settings, o: Overrides, *, with_altinn: bool,
     altinn = None
     if with_altinn:
         gate = TokenGate(rt.validator, rt.portal_clients, ALTINN_REALM)
+        exchange = token_exchange(settings, rt.store, rt.clock, o.kek or key_encryption_key(settings))
+        rt.registry.on_change(exchange.keys.on_change)
         altinn = create_altinn_app(rt.store, rt.clock, gate, hasher=o.hasher,
-                                   docs=settings.resolved_interactive_docs())
+                                   docs=settings.resolved_interactive_docs(), token_exchange=exchange,
+                                   public_url=settings.altinn.public_url, portal_url=settings.altinn.portal_url)
     return create_app(rt, altinn=altinn, push=change_push(settings, rt.store))
 
 
@@ -203,8 +238,11 @@ def _altinn_alone(settings: Settings, o: Overrides) -> FastPath:
     assert issuer, "Settings.role_problem() requires the token service's issuer"
     clock = o.clock or SystemClock()
     gate = TokenGate(remote_validator(issuer, clock, http=o.token_http), portal_clients(settings), ALTINN_REALM)
-    altinn = create_altinn_app(o.store or open_store(settings, migrate=False), clock, gate, hasher=o.hasher,
-                               docs=settings.resolved_interactive_docs())
+    store = o.store or open_store(settings, migrate=False)
+    exchange = token_exchange(settings, store, clock, o.kek or key_encryption_key(settings))
+    altinn = create_altinn_app(store, clock, gate, hasher=o.hasher,
+                               docs=settings.resolved_interactive_docs(), token_exchange=exchange,
+                               public_url=settings.altinn.public_url, portal_url=settings.altinn.portal_url)
     return create_altinn_service(altinn, settings.limits)
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from portvakt.api.altinn import TokenGate, create_altinn_app
+from portvakt.api.altinn import PREFIXES, TokenGate, create_altinn_app
 from portvakt.oauth.bearer import local_validator
 from portvakt.resource import JwksCache, TokenValidator
 from portvakt.settings import AltinnSettings, Settings
@@ -85,7 +85,12 @@ def test_openapi_document_lists_the_paths(world: World) -> None:
             "/accessmanagement/api/v1/maskinporten/schemes", "/accessmanagement/api/v1/delegations",
             "/accessmanagement/api/v1/delegations/{delegation_id}", LOOKUP, "/accessmanagement/api/v1/portal/login",
             "/accessmanagement/api/v1/portal/people/{username}",
-            "/accessmanagement/api/v1/organisations/{orgno}"} == set(doc["paths"])
+            "/accessmanagement/api/v1/organisations/{orgno}",
+            "/authentication/api/v1/systemregister/vendor", "/authentication/api/v1/systemuser/request/vendor",
+            "/authentication/api/v1/systemuser/request/vendor/agent", "/authentication/api/v1/systemuser/byExternalId",
+            "/authentication/api/v1/systemuser/vendor/bysystem/{system_id}", "/authorization/api/v1/authorize",
+            "/authentication/api/v1/exchange/{provider}"} <= set(doc["paths"])
+    assert all(path.startswith(PREFIXES) for path in doc["paths"])
 
 
 def test_unknown_altinn_path_is_a_404_problem(world: World) -> None:

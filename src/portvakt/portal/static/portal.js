@@ -8,20 +8,69 @@
     summary.focus();
   }
 
-  // A command box that scrolls sideways must be reachable by keyboard (WCAG 2.1.1).
-  function focusableWhenScrolling() {
-    var commands = document.querySelectorAll(".pv-command");
-    for (var i = 0; i < commands.length; i++) {
-      var box = commands[i];
-      if (box.scrollWidth > box.clientWidth) {
-        box.setAttribute("tabindex", "0");
-      } else if (box.getAttribute("tabindex") === "0" && !box.hasAttribute("data-focusable")) {
-        box.removeAttribute("tabindex");
-      }
+  // After a system-user request is answered, the vendor's page to go back to (its redirectUrl, checked by the
+  // server) is opened at once, replacing this page in the history. A 303 from the form's POST cannot go there: the
+  // portal's CSP (form-action 'self') covers the redirects of a form submission. Without this script the link stays.
+  var follow = document.querySelector("a[data-follow]");
+  if (follow && /^https?:$/.test(follow.protocol)) {
+    window.location.replace(follow.href);
+  }
+
+  // Every command box is focusable and named, so that a line wider than the box can be scrolled by keyboard
+  // (WCAG 2.1.1, axe-core scrollable-region-focusable) and a screen reader says what it is (WCAG 4.1.2): a group
+  // named by its data-label, else by the heading just before it, else "Command". Boxes added later (by this
+  // script's callers, keygen.js, a test) are marked as they arrive (decision P36).
+  function commandLabel(box) {
+    var label = box.getAttribute("data-label");
+    if (label) {
+      return label;
+    }
+    var before = box.previousElementSibling;
+    if (before && /^H[1-6]$/.test(before.tagName) && before.textContent.trim()) {
+      return before.textContent.trim();
+    }
+    return (document.documentElement.lang || "nb").slice(0, 2) === "en" ? "Command" : "Kommando";
+  }
+
+  function markCommand(box) {
+    if (!box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+    }
+    if (!box.hasAttribute("role")) {
+      box.setAttribute("role", "group");
+    }
+    if (!box.hasAttribute("aria-label") && !box.hasAttribute("aria-labelledby")) {
+      box.setAttribute("aria-label", commandLabel(box));
     }
   }
-  focusableWhenScrolling();
-  window.addEventListener("resize", focusableWhenScrolling);
+
+  function markCommandsIn(root) {
+    if (!(root instanceof Element)) {
+      return;
+    }
+    if (root.classList.contains("pv-command")) {
+      markCommand(root);
+    }
+    var inner = root.querySelectorAll(".pv-command");
+    for (var i = 0; i < inner.length; i++) {
+      markCommand(inner[i]);
+    }
+  }
+
+  markCommandsIn(document.body);
+  if (window.MutationObserver) {
+    new MutationObserver(function (changes) {
+      for (var c = 0; c < changes.length; c++) {
+        if (changes[c].type === "attributes") {
+          markCommandsIn(changes[c].target);
+        }
+        var added = changes[c].addedNodes;
+        for (var n = 0; n < added.length; n++) {
+          markCommandsIn(added[n]);
+        }
+      }
+    }).observe(document.body, {childList: true, subtree: true, attributes: true, attributeFilter: ["class"]});
+  }
 
   // The command a copy button belongs to: data-copy="<id>", else the nearest .pv-command before or after it,
   // else the first one inside the closest ancestor that holds one.

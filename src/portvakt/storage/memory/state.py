@@ -5,17 +5,23 @@ from __future__ import annotations
 import dataclasses
 
 from portvakt.domain.models import (
+    AgentClient,
     AuditEvent,
     Change,
     Client,
+    ClientRelationship,
+    ClientRole,
     Delegation,
     DelegationScheme,
     DelegationSource,
     Organisation,
     Person,
+    RegisteredSystem,
     Scope,
     ScopeAccess,
     SigningKey,
+    SystemUser,
+    SystemUserRequest,
 )
 
 
@@ -35,13 +41,31 @@ class MemoryState:
     people: dict[str, Person] = dataclasses.field(default_factory=dict)
     audit: list[AuditEvent] = dataclasses.field(default_factory=list)
     changes: list[Change] = dataclasses.field(default_factory=list)
+    systems: dict[str, RegisteredSystem] = dataclasses.field(default_factory=dict)
+    system_user_requests: dict[str, SystemUserRequest] = dataclasses.field(default_factory=dict)
+    system_users: dict[str, SystemUser] = dataclasses.field(default_factory=dict)
+    #: The last seq given to a system user (a sequence: never given twice, also after a delete).
+    system_user_seq: int = 0
+    agent_clients: dict[tuple[str, str], AgentClient] = dataclasses.field(default_factory=dict)
+    client_relationships: dict[tuple[str, str, ClientRole], ClientRelationship] = dataclasses.field(
+        default_factory=dict)
+    altinn_keys: dict[str, SigningKey] = dataclasses.field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         """A copy whose containers can change without touching this one (the models are immutable)."""
-        return MemoryState(dict(self.orgs), dict(self.clients), dict(self.scopes), dict(self.access),
-                           dict(self.prefixes), dict(self.signing_keys), dict(self.delegation_sources),
-                           dict(self.schemes), dict(self.delegations), dict(self.people), list(self.audit),
-                           list(self.changes))
+        copied = dataclasses.replace(self)
+        for f in dataclasses.fields(self):  # every container, so a new one can't be forgotten here
+            setattr(copied, f.name, _copied(getattr(self, f.name)))
+        return copied
+
+
+def _copied(value: object) -> object:
+    """A shallow copy of a container (dict or list); anything else (a counter) as it is."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
 
 
 class MemoryTransaction:

@@ -10,6 +10,7 @@ from datetime import datetime
 from portvakt.domain.models import Change
 from portvakt.storage.composed import ComposedUnitOfWork
 
+from .altinn_keys import MemoryAltinnKeys
 from .audit import MemoryAuditLog
 from .clients import MemoryClients
 from .delegations import MemoryDelegations
@@ -18,6 +19,7 @@ from .people import MemoryPeople
 from .scopes import MemoryScopes
 from .signing_keys import MemorySigningKeys
 from .state import MemoryState, MemoryTransaction
+from .systemusers import MemorySystemRegister
 
 
 class MemoryUnitOfWork(ComposedUnitOfWork):
@@ -26,8 +28,9 @@ class MemoryUnitOfWork(ComposedUnitOfWork):
     def __init__(self, state: MemoryState, next_seq: int, *, read_only: bool = False) -> None:
         tx = MemoryTransaction(state, next_seq, read_only=read_only)
         super().__init__(orgs=MemoryOrganisations(tx), clients=MemoryClients(tx), scopes=MemoryScopes(tx),
-                         delegations=MemoryDelegations(tx), people=MemoryPeople(tx),
-                         signing_keys=MemorySigningKeys(tx), audit=MemoryAuditLog(tx))
+                         delegations=MemoryDelegations(tx), system_register=MemorySystemRegister(tx),
+                         people=MemoryPeople(tx), signing_keys=MemorySigningKeys(tx),
+                         altinn_keys=MemoryAltinnKeys(tx), audit=MemoryAuditLog(tx))
         self.tx = tx
 
 

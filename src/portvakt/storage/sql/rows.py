@@ -9,9 +9,12 @@ from sqlalchemy import Row
 
 from portvakt.domain.models import (
     AccessState,
+    AgentClient,
     AuditEvent,
     Client,
     ClientKey,
+    ClientRelationship,
+    ClientRole,
     Delegation,
     DelegationScheme,
     DelegationSource,
@@ -21,10 +24,16 @@ from portvakt.domain.models import (
     Person,
     PersonRole,
     PortalRole,
+    RegisteredSystem,
+    RequestStatus,
     Scope,
     ScopeAccess,
     SigningKey,
     SigningKeyState,
+    SystemRight,
+    SystemUser,
+    SystemUserRequest,
+    SystemUserType,
     Visibility,
 )
 
@@ -204,3 +213,99 @@ def to_person(row: Row[Any], roles: Iterable[Row[Any]]) -> Person:
     m = row._mapping
     return Person(**{name: m[name] for name in _PERSON_FIELDS},
                   roles=tuple(PersonRole(r.orgno, PortalRole(r.role)) for r in roles))
+
+
+def rights_value(rights: Sequence[SystemRight]) -> list[Values]:
+    """Rights as JSON: each `{"resource": [[id, value], ...], "action": str | null}`."""
+    return [{"resource": [list(pair) for pair in r.resource], "action": r.action} for r in rights]
+
+
+def to_rights(value: Sequence[Values]) -> tuple[SystemRight, ...]:
+    """Rights from their JSON."""
+    return tuple(SystemRight(resource=tuple((str(k), str(v)) for k, v in r["resource"]), action=r.get("action"))
+                 for r in value)
+
+
+_SYSTEM_SCALARS = ("system_id", "internal_id", "vendor_orgno", "is_visible", "deleted", "created", "last_updated")
+
+
+def system_values(system: RegisteredSystem) -> Values:
+    """Row values of a registered system (its client ids also go to system_client_ids while it is not deleted)."""
+    values = {name: getattr(system, name) for name in _SYSTEM_SCALARS}
+    values.update(name=dict(system.name), description=dict(system.description), rights=rights_value(system.rights),
+                  access_packages=list(system.access_packages), client_ids=list(system.client_ids),
+                  allowed_redirect_urls=list(system.allowed_redirect_urls))
+    return values
+
+
+def to_system(row: Row[Any]) -> RegisteredSystem:
+    """A registered system from its row."""
+    m = row._mapping
+    return RegisteredSystem(**{name: m[name] for name in _SYSTEM_SCALARS}, name=dict(m["name"]),
+                            description=dict(m["description"]), rights=to_rights(m["rights"]),
+                            access_packages=tuple(m["access_packages"]), client_ids=tuple(m["client_ids"]),
+                            allowed_redirect_urls=tuple(m["allowed_redirect_urls"]))
+
+
+_REQUEST_SCALARS = ("request_id", "system_id", "vendor_orgno", "party_orgno", "external_ref", "integration_title",
+                    "created", "last_updated", "redirect_url", "escalated", "decided_by", "system_user_id", "deleted")
+
+
+def request_values(request: SystemUserRequest) -> Values:
+    """Row values of a system-user request."""
+    values = {name: getattr(request, name) for name in _REQUEST_SCALARS}
+    values.update(user_type=str(request.user_type), status=str(request.status),
+                  rights=rights_value(request.rights), access_packages=list(request.access_packages))
+    return values
+
+
+def to_request(row: Row[Any]) -> SystemUserRequest:
+    """A system-user request from its row."""
+    m = row._mapping
+    return SystemUserRequest(**{name: m[name] for name in _REQUEST_SCALARS},
+                             user_type=SystemUserType(m["user_type"]), status=RequestStatus(m["status"]),
+                             rights=to_rights(m["rights"]), access_packages=tuple(m["access_packages"]))
+
+
+_SYSTEM_USER_SCALARS = ("system_user_id", "system_id", "vendor_orgno", "owner_orgno", "external_ref",
+                        "integration_title", "created", "last_updated", "created_by", "request_id", "deleted")
+
+
+def system_user_values(user: SystemUser) -> Values:
+    """Row values of a system user, without seq (the database assigns it and a replace keeps it)."""
+    values = {name: getattr(user, name) for name in _SYSTEM_USER_SCALARS}
+    values.update(user_type=str(user.user_type), rights=rights_value(user.rights),
+                  access_packages=list(user.access_packages))
+    return values
+
+
+def to_system_user(row: Row[Any]) -> SystemUser:
+    """A system user from its row."""
+    m = row._mapping
+    return SystemUser(**{name: m[name] for name in _SYSTEM_USER_SCALARS}, seq=int(m["seq"]),
+                      user_type=SystemUserType(m["user_type"]), rights=to_rights(m["rights"]),
+                      access_packages=tuple(m["access_packages"]))
+
+
+def agent_client_values(client: AgentClient) -> Values:
+    """Row values of an agent system user's client."""
+    return {"system_user_id": client.system_user_id, "client_orgno": client.client_orgno, "added": client.added,
+            "added_by": client.added_by}
+
+
+def to_agent_client(row: Row[Any]) -> AgentClient:
+    """An agent system user's client from its row."""
+    return AgentClient(system_user_id=row.system_user_id, client_orgno=row.client_orgno, added=row.added,
+                       added_by=row.added_by)
+
+
+def client_relationship_values(relationship: ClientRelationship) -> Values:
+    """Row values of a client relationship."""
+    return {"client_orgno": relationship.client_orgno, "facilitator_orgno": relationship.facilitator_orgno,
+            "role": str(relationship.role), "created": relationship.created, "created_by": relationship.created_by}
+
+
+def to_client_relationship(row: Row[Any]) -> ClientRelationship:
+    """A client relationship from its row."""
+    return ClientRelationship(client_orgno=row.client_orgno, facilitator_orgno=row.facilitator_orgno,
+                              role=ClientRole(row.role), created=row.created, created_by=row.created_by)

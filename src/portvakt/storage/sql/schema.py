@@ -201,6 +201,121 @@ signing_keys = sa.Table(
     _ts("delete_after", nullable=True),
 )
 
+# The system register (docs/protocol.md §6.1): a deleted system is kept (soft delete). client_ids keeps the system's
+# client ids in order; system_client_ids has one row per client id of the systems NOT deleted only, so its unique
+# index on the lower-cased id is "one system not deleted per client id, compared without case", and deleting a
+# system (removing its rows) frees its ids.
+systems = sa.Table(
+    "systems", metadata,
+    sa.Column("system_id", Key, primary_key=True),
+    sa.Column("internal_id", Key, nullable=False),
+    sa.Column("vendor_orgno", Key, nullable=False),
+    sa.Column("name", sa.JSON(), nullable=False),
+    sa.Column("description", sa.JSON(), nullable=False),
+    sa.Column("rights", sa.JSON(), nullable=False),
+    sa.Column("access_packages", sa.JSON(), nullable=False),
+    sa.Column("client_ids", sa.JSON(), nullable=False),
+    sa.Column("allowed_redirect_urls", sa.JSON(), nullable=False),
+    sa.Column("is_visible", sa.Boolean(), nullable=False),
+    sa.Column("deleted", sa.Boolean(), nullable=False),
+    _ts("created"),
+    _ts("last_updated"),
+    sa.Index("uq_systems_internal_id", "internal_id", unique=True),
+    sa.Index("ix_systems_vendor_orgno", "vendor_orgno", "system_id"),
+)
+
+system_client_ids = sa.Table(
+    "system_client_ids", metadata,
+    sa.Column("system_id", Key, sa.ForeignKey("systems.system_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("client_id", Key, primary_key=True),
+    sa.Column("client_id_folded", Key, nullable=False),
+    sa.Index("uq_system_client_ids_folded", "client_id_folded", unique=True),
+)
+
+# Requests a customer approves or rejects (docs/protocol.md §6.2); deleting one keeps the row (deleted).
+system_user_requests = sa.Table(
+    "system_user_requests", metadata,
+    sa.Column("request_id", Key, primary_key=True),
+    sa.Column("user_type", sa.String(), nullable=False),
+    sa.Column("system_id", Key, sa.ForeignKey("systems.system_id"), nullable=False),
+    sa.Column("vendor_orgno", Key, nullable=False),
+    sa.Column("party_orgno", Key, nullable=False),
+    sa.Column("external_ref", Key, nullable=False),
+    sa.Column("integration_title", sa.Text(), nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("rights", sa.JSON(), nullable=False),
+    sa.Column("access_packages", sa.JSON(), nullable=False),
+    sa.Column("redirect_url", sa.Text(), nullable=True),
+    sa.Column("escalated", sa.Boolean(), nullable=False),
+    sa.Column("decided_by", sa.Text(), nullable=True),
+    sa.Column("system_user_id", Key, nullable=True),
+    sa.Column("deleted", sa.Boolean(), nullable=False),
+    _ts("created"),
+    _ts("last_updated"),
+    sa.Index("ix_system_user_requests_key", "system_id", "party_orgno", "external_ref", "user_type"),
+    sa.Index("ix_system_user_requests_system", "system_id", "user_type", "created", "request_id"),
+)
+
+# System users (docs/protocol.md §6.2): seq, assigned by the database, orders the paged lists and picks the first
+# of find_system_user, which ix_system_users_owner_ref serves (owner, external_ref, then by seq).
+system_users = sa.Table(
+    "system_users", metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("system_user_id", Key, nullable=False),
+    sa.Column("user_type", sa.String(), nullable=False),
+    sa.Column("system_id", Key, sa.ForeignKey("systems.system_id"), nullable=False),
+    sa.Column("vendor_orgno", Key, nullable=False),
+    sa.Column("owner_orgno", Key, nullable=False),
+    sa.Column("external_ref", Key, nullable=False),
+    sa.Column("integration_title", sa.Text(), nullable=False),
+    sa.Column("rights", sa.JSON(), nullable=False),
+    sa.Column("access_packages", sa.JSON(), nullable=False),
+    sa.Column("created_by", sa.Text(), nullable=True),
+    sa.Column("request_id", Key, nullable=True),
+    sa.Column("deleted", sa.Boolean(), nullable=False),
+    _ts("created"),
+    _ts("last_updated"),
+    sa.UniqueConstraint("system_user_id", name="uq_system_users_system_user_id"),
+    sa.Index("ix_system_users_owner_ref", "owner_orgno", "external_ref", "seq"),
+    sa.Index("ix_system_users_system_id", "system_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
+# The clients an agent system user may act for (docs/protocol.md §6.4); removing one deletes its row.
+agent_clients = sa.Table(
+    "agent_clients", metadata,
+    sa.Column("system_user_id", Key, sa.ForeignKey("system_users.system_user_id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("client_orgno", Key, primary_key=True),
+    _ts("added"),
+    sa.Column("added_by", sa.Text(), nullable=True),
+)
+
+# Client relationships (docs/protocol.md §6.4), the operator's mirror of Enhetsregisteret's roles: the client has
+# registered the facilitator in the role; "the facilitator's clients" is a range scan of the index.
+client_relationships = sa.Table(
+    "client_relationships", metadata,
+    sa.Column("client_orgno", Key, sa.ForeignKey("organisations.orgno"), primary_key=True),
+    sa.Column("facilitator_orgno", Key, sa.ForeignKey("organisations.orgno"), primary_key=True),
+    sa.Column("role", Key, primary_key=True),
+    _ts("created"),
+    sa.Column("created_by", sa.Text(), nullable=True),
+    sa.Index("ix_client_relationships_facilitator", "facilitator_orgno", "client_orgno"),
+)
+
+# The Altinn side's own signing keys (docs/protocol.md §6.7): the same columns as signing_keys.
+altinn_signing_keys = sa.Table(
+    "altinn_signing_keys", metadata,
+    sa.Column("kid", Key, primary_key=True),
+    sa.Column("public_jwk", sa.JSON(), nullable=False),
+    sa.Column("encrypted_private_key", sa.LargeBinary(), nullable=False),
+    sa.Column("state", sa.String(), nullable=False),
+    _ts("created"),
+    _ts("activated", nullable=True),
+    _ts("retired", nullable=True),
+    _ts("delete_after", nullable=True),
+)
+
 audit_events = sa.Table(
     "audit_events", metadata,
     sa.Column("seq", Seq, primary_key=True, autoincrement=True),

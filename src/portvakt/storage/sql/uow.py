@@ -17,6 +17,8 @@ from .repositories import (
     SqlSigningKeys,
     SqlTransaction,
 )
+from .repositories.altinn_keys import SqlAltinnKeys
+from .repositories.systemusers import SqlSystemRegister
 
 
 class SqlUnitOfWork(ComposedUnitOfWork):
@@ -26,7 +28,8 @@ class SqlUnitOfWork(ComposedUnitOfWork):
         tx = SqlTransaction(conn, read_only=read_only)
         self._audit = SqlAuditLog(tx)
         super().__init__(orgs=SqlOrganisations(tx), clients=SqlClients(tx), scopes=SqlScopes(tx),
-                         delegations=SqlDelegations(tx), people=SqlPeople(tx), signing_keys=SqlSigningKeys(tx),
+                         delegations=SqlDelegations(tx), system_register=SqlSystemRegister(tx),
+                         people=SqlPeople(tx), signing_keys=SqlSigningKeys(tx), altinn_keys=SqlAltinnKeys(tx),
                          audit=self._audit)
         self.tx = tx
 
