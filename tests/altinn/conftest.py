@@ -1,8 +1,11 @@
-"""Fixtures of the Altinn side's unit tests: the seeded memory store (no server) and scheme helpers."""
+"""Fixtures of the Altinn side's unit tests: the seeded memory store (no server), the seeded SQLite store, both as
+`any_store`, and scheme helpers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -10,8 +13,10 @@ from portvakt.domain.audit import Actor
 from portvakt.domain.clock import FixedClock
 from portvakt.domain.delegations import create_scheme
 from portvakt.domain.models import DelegationScheme
+from portvakt.domain.ports import Store
 from portvakt.jose import PrivateKeyHandle
 from portvakt.storage.memory import MemoryStore
+from portvakt.storage.sql import SqlStore
 from tests.conftest import PROVIDER, seed
 
 DELEGABLE = "brreg:test/delegable"
@@ -30,6 +35,24 @@ def store(rsa_keys: list[PrivateKeyHandle], clock: FixedClock) -> MemoryStore:
     made = MemoryStore()
     seed(made, rsa_keys[0], clock.now())
     return made
+
+
+@pytest.fixture
+def sqlite_store(rsa_keys: list[PrivateKeyHandle], clock: FixedClock, tmp_path: Path) -> Iterator[SqlStore]:
+    """The same seed on a SQLite file."""
+    sql = SqlStore(f"sqlite:///{tmp_path / 'portvakt.db'}", migrate=True)
+    try:
+        seed(sql, rsa_keys[0], clock.now())  # type: ignore[arg-type]
+        yield sql
+    finally:
+        sql.engine.dispose()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def any_store(request: pytest.FixtureRequest) -> Store:
+    """`store`, then `sqlite_store` (as the test's module defines them): a test taking it runs on both."""
+    store: Store = request.getfixturevalue("store" if request.param == "memory" else "sqlite_store")
+    return store
 
 
 def new_scheme(store: MemoryStore, clock: FixedClock, *, scopes: tuple[str, ...] = (DELEGABLE,),

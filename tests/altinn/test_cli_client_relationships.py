@@ -15,8 +15,9 @@ from portvakt.cli.common import open_store
 from portvakt.domain.audit import Actor
 from portvakt.domain.clock import FixedClock
 from portvakt.domain.systemusers import add_agent_client, permits
+from tests.altinn.systems import CLIENT_PACKAGE
 from tests.altinn.test_cli import fails, run
-from tests.altinn.test_systemusers import CLIENT_PACKAGE, agent_user
+from tests.altinn.test_systemusers import agent_user
 from tests.conftest import CONSUMER, OTHER, PROVIDER, VENDOR
 
 runner = CliRunner()

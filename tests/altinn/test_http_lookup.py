@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from portvakt.altinn import HttpDelegationLookup
+from portvakt.altinn.http import MAX_ANSWER_BYTES
 from portvakt.oauth.delegation import DelegationUnavailable
 from tests.altinn.conftest import DELEGABLE
 from tests.conftest import CONSUMER, VENDOR
@@ -143,6 +144,7 @@ def raising(exc: Exception) -> Handler:
     (Altinn(b"<html>oops</html>"), "JSON array"), (Altinn({"consumer_org": CONSUMER}), "JSON array"),
     (Altinn([{"consumer_org": CONSUMER}]), "JSON array"), (Altinn([entry() | {"scopes": "x"}]), "JSON array"),
     (Altinn(["x"]), "JSON array"), (Altinn(b"[" * 100_000), "JSON array"),
+    (Altinn(b" " * MAX_ANSWER_BYTES + b"[]"), f"more than {MAX_ANSWER_BYTES} bytes"),
 ])
 def test_failures_fail_closed_never_cached_never_leak(handler: Handler, text: str,
                                                        caplog: pytest.LogCaptureFixture) -> None:

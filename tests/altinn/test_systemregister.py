@@ -3,9 +3,8 @@ errors, the owner check, soft delete, and the audit events and change-feed entri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from portvakt.domain.audit import Actor
 from portvakt.domain.changes import SYSTEM_KIND
 from portvakt.domain.clock import FixedClock
 from portvakt.domain.errors import Forbidden
-from portvakt.domain.models import IntegrationType, SystemRight
+from portvakt.domain.models import IntegrationType
 from portvakt.domain.ports import Store, UnitOfWork
 from portvakt.domain.systemregister import (
     SystemSpec,
@@ -33,32 +32,11 @@ from portvakt.domain.systemregister import (
     update_system,
     vendor_orgno,
 )
-from portvakt.jose import PrivateKeyHandle
-from portvakt.storage.sql import SqlStore
-from tests.conftest import OP, OTHER, VENDOR, seed
+from tests.altinn.systems import ACTOR, ANY, OWN, READ, SYSTEM_ID
+from tests.conftest import OP, OTHER, VENDOR
 
-SYSTEM_ID = f"{VENDOR}_regnskap"
-READ = SystemRight(resource=(("urn:altinn:resource", "ske-krav-og-betalinger"),), action="read")
-ANY = SystemRight(resource=(("urn:altinn:resource", "app_ttd_demo"),))
-OWN = "urn:altinn:accesspackage:skattnaering"
 FOR_CLIENTS = "urn:altinn:accesspackage:ansvarlig-revisor"
 ME = Writer(VENDOR)
-ACTOR = Actor(VENDOR, f"admin-{VENDOR}")
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def any_store(request: pytest.FixtureRequest, store: Store, rsa_keys: list[PrivateKeyHandle], clock: FixedClock,
-              tmp_path: Path) -> Iterator[Store]:
-    """The seeded memory store, and a seeded SQLite store."""
-    if request.param == "memory":
-        yield store
-        return
-    sql = SqlStore(f"sqlite:///{tmp_path / 'portvakt.db'}", migrate=True)
-    try:
-        seed(sql, rsa_keys[0], clock.now())  # type: ignore[arg-type]
-        yield sql
-    finally:
-        sql.engine.dispose()
 
 
 def client_of(store: Store, clock: FixedClock, orgno: str = VENDOR) -> str:

@@ -4,10 +4,8 @@ redirect URL rule, paging, soft delete, timeouts, and the audit events and chang
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,16 +29,10 @@ from portvakt.domain.systemuser_requests import (
     requests_by_system,
     vendor_request,
 )
-from portvakt.jose import PrivateKeyHandle
 from portvakt.storage.sql import SqlStore
-from tests.conftest import CONSUMER, OP, OTHER, PROVIDER, VENDOR, seed
+from tests.altinn.systems import ACTOR, ANY, CLIENT_PACKAGE, OWN, READ, SYSTEM_ID
+from tests.conftest import CONSUMER, OP, OTHER, PROVIDER, VENDOR
 
-SYSTEM_ID = f"{VENDOR}_regnskap"
-READ = SystemRight(resource=(("urn:altinn:resource", "ske-krav-og-betalinger"),), action="read")
-ANY = SystemRight(resource=(("urn:altinn:resource", "app_ttd_demo"),))
-OWN = "urn:altinn:accesspackage:skattnaering"
-SIGNING = "urn:altinn:accesspackage:regnskapsforer-med-signeringsrettighet"
-ACTOR = Actor(VENDOR, f"admin-{VENDOR}")
 STANDARD, AGENT = SystemUserType.STANDARD, SystemUserType.AGENT
 
 
@@ -55,7 +47,7 @@ def with_systems(store: Store, clock: FixedClock) -> Store:
                             client_ids=(client.client_id,),
                             allowed_redirect_urls=("https://vendor.test/done", "https://vendor.test:8443/x"))
         register_system(uow, system, Writer(VENDOR), ACTOR, clock.now())
-        register_system(uow, replace(system, system_id=f"{VENDOR}_byra", access_packages=(SIGNING, OWN),
+        register_system(uow, replace(system, system_id=f"{VENDOR}_byra", access_packages=(CLIENT_PACKAGE, OWN),
                                      client_ids=(), allowed_redirect_urls=(), is_visible=False), Writer(VENDOR),
                         ACTOR, clock.now())
     return store
@@ -67,26 +59,17 @@ def store(store: Store, clock: FixedClock) -> Store:
     return with_systems(store, clock)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def any_store(request: pytest.FixtureRequest, store: Store, rsa_keys: list[PrivateKeyHandle], clock: FixedClock,
-              tmp_path: Path) -> Iterator[Store]:
-    """The seeded memory store, and a seeded SQLite store, each with the vendor's systems."""
-    if request.param == "memory":
-        yield store
-        return
-    sql = SqlStore(f"sqlite:///{tmp_path / 'portvakt.db'}", migrate=True)
-    try:
-        seed(sql, rsa_keys[0], clock.now())  # type: ignore[arg-type]
-        yield with_systems(sql, clock)
-    finally:
-        sql.engine.dispose()
+@pytest.fixture
+def sqlite_store(sqlite_store: SqlStore, clock: FixedClock) -> Store:
+    """The seeded SQLite store, with the vendor's systems."""
+    return with_systems(sqlite_store, clock)
 
 
 def ask(store: Store, clock: FixedClock, user_type: SystemUserType = STANDARD, vendor: str = VENDOR,
         **over: Any) -> Any:
     """create_request for the consumer: READ on the system (agent: the signing package on the agent system)."""
     if user_type == AGENT:
-        spec = RequestSpec(system_id=f"{VENDOR}_byra", party_orgno=CONSUMER, access_packages=(SIGNING,))
+        spec = RequestSpec(system_id=f"{VENDOR}_byra", party_orgno=CONSUMER, access_packages=(CLIENT_PACKAGE,))
     else:
         spec = RequestSpec(system_id=SYSTEM_ID, party_orgno=CONSUMER, rights=(READ,))
     with store.begin() as uow:
@@ -151,13 +134,13 @@ def test_an_active_system_user_is_checked_first(store: Store, clock: FixedClock)
     (STANDARD, {"rights": (READ, READ, ANY, SystemRight(resource=(("urn:altinn:resource", "x"),)))}, "AUTH-00001"),
     (STANDARD, {"rights": None, "access_packages": None}, "AUTH-00001"),
     (STANDARD, {"rights": (), "access_packages": None}, "AUTH-00059"),
-    (STANDARD, {"access_packages": (SIGNING,)}, "AUTH-00063"),
-    (STANDARD, {"system_id": f"{VENDOR}_byra", "rights": None, "access_packages": (SIGNING,)}, "AUTH-00064"),
+    (STANDARD, {"access_packages": (CLIENT_PACKAGE,)}, "AUTH-00063"),
+    (STANDARD, {"system_id": f"{VENDOR}_byra", "rights": None, "access_packages": (CLIENT_PACKAGE,)}, "AUTH-00064"),
     (STANDARD, {"system_id": f"{VENDOR}_byra", "rights": None, "redirect_url": "https://vendor.test/done"},
      "AUTH-00026"),
     (AGENT, {"access_packages": None}, "AUTH-00058"),
     (AGENT, {"access_packages": (OWN,)}, "AUTH-00065"),
-    (AGENT, {"system_id": SYSTEM_ID, "access_packages": (SIGNING,)}, "AUTH-00063"),
+    (AGENT, {"system_id": SYSTEM_ID, "access_packages": (CLIENT_PACKAGE,)}, "AUTH-00063"),
 ])
 def test_refusals(store: Store, clock: FixedClock, user_type: SystemUserType, over: dict[str, Any],
                   code: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,22 +50,18 @@ from portvakt.domain.systemusers import (
 from portvakt.jose import PrivateKeyHandle
 from portvakt.storage.memory import MemoryStore
 from portvakt.storage.sql import SqlStore
+from tests.altinn.systems import ANY, CLIENT_PACKAGE, OWN, READ, SYSTEM_ID
 from tests.conftest import CONSUMER, OTHER, PROVIDER, VENDOR, seed
 
-SYSTEM_ID = f"{VENDOR}_regnskap"
 CLIENT_ID = "vendor-system-client"
-READ_RIGHT = SystemRight(resource=(("urn:altinn:resource", "ske-krav-og-betalinger"),), action="read")
-ANY_RIGHT = SystemRight(resource=(("urn:altinn:resource", "app_ttd_demo"),))
-OWN_PACKAGE = "urn:altinn:accesspackage:skattnaering"
-CLIENT_PACKAGE = "urn:altinn:accesspackage:regnskapsforer-med-signeringsrettighet"
 IDA = Actor(CONSUMER, "portvakt-portal", "ida@consumer.test")
 FIRM = Actor(PROVIDER, "portvakt-portal", "per@firm.test")
 OPERATOR_ACTOR = Actor.operator()
 
 
 def put_system(store: Store, now: datetime, *, system_id: str = SYSTEM_ID, deleted: bool = False,
-               rights: tuple[SystemRight, ...] = (READ_RIGHT, ANY_RIGHT),
-               packages: tuple[str, ...] = (OWN_PACKAGE, CLIENT_PACKAGE)) -> RegisteredSystem:
+               rights: tuple[SystemRight, ...] = (READ, ANY),
+               packages: tuple[str, ...] = (OWN, CLIENT_PACKAGE)) -> RegisteredSystem:
     """The vendor's system with two rights and two packages, written straight into the store."""
     system = RegisteredSystem(system_id=system_id, internal_id=f"internal-{system_id}", vendor_orgno=VENDOR,
                               name={"nb": "Regnskap Pluss", "en": "Accounting Plus"},
@@ -87,8 +82,8 @@ def put_request(store: Store, now: datetime, *, agent: bool = False, party: str 
     request = SystemUserRequest(
         request_id=rid, user_type=kind, system_id=system_id, vendor_orgno=VENDOR, party_orgno=party,
         external_ref=external_ref or party, integration_title="Regnskap Pluss", status=RequestStatus.NEW,
-        created=now, last_updated=now, rights=() if agent else (READ_RIGHT, ANY_RIGHT),
-        access_packages=(CLIENT_PACKAGE,) if agent else (OWN_PACKAGE,), redirect_url="https://vendor.test/back")
+        created=now, last_updated=now, rights=() if agent else (READ, ANY),
+        access_packages=(CLIENT_PACKAGE,) if agent else (OWN,), redirect_url="https://vendor.test/back")
     request = replace(request, **over)
     with store.begin() as uow:
         uow.put_request(request)
@@ -136,7 +131,7 @@ def test_approve_makes_the_system_user_in_the_same_transaction(store: MemoryStor
         CONSUMER, VENDOR, SYSTEM_ID, SystemUserType.STANDARD)
     assert (user.external_ref, user.integration_title, user.created_by, user.request_id) == (
         "ref-1", "Regnskap Pluss", "ida@consumer.test", request.request_id)
-    assert user.rights == (READ_RIGHT, ANY_RIGHT) and user.access_packages == (OWN_PACKAGE,)
+    assert user.rights == (READ, ANY) and user.access_packages == (OWN,)
     assert user.created == clock.now() and user.seq > 0 and not user.deleted
     with store.read() as uow:
         stored = uow.get_request(request.request_id)
@@ -232,7 +227,7 @@ def test_a_system_deleted_meanwhile_refuses_approval_not_rejection(store: Memory
 
 
 @pytest.mark.parametrize(("rights", "packages", "code"), [
-    ((ANY_RIGHT,), (OWN_PACKAGE,), "AUTH-00001"), ((READ_RIGHT, ANY_RIGHT), (), "AUTH-00063")])
+    ((ANY,), (OWN,), "AUTH-00001"), ((READ, ANY), (), "AUTH-00063")])
 def test_what_the_system_no_longer_offers_is_refused(store: MemoryStore, clock: FixedClock, system: RegisteredSystem,
                                                       rights: tuple[SystemRight, ...], packages: tuple[str, ...],
                                                       code: str) -> None:
@@ -299,14 +294,8 @@ def test_racing_approvals_make_one_system_user_on_memory(store: MemoryStore, clo
     _racing_approvals_make_one_system_user(store, clock)
 
 
-def test_racing_approvals_make_one_system_user_on_sqlite(tmp_path: Path, clock: FixedClock,
-                                                         rsa_keys: list[PrivateKeyHandle]) -> None:
-    store = SqlStore(f"sqlite:///{tmp_path / 'portvakt.db'}", migrate=True)
-    try:
-        seed(store, rsa_keys[0], clock.now())  # type: ignore[arg-type]
-        _racing_approvals_make_one_system_user(store, clock)
-    finally:
-        store.engine.dispose()
+def test_racing_approvals_make_one_system_user_on_sqlite(sqlite_store: SqlStore, clock: FixedClock) -> None:
+    _racing_approvals_make_one_system_user(sqlite_store, clock)
 
 
 @pytest.mark.postgres
@@ -456,10 +445,10 @@ def test_permits_a_standard_user_its_rights_for_its_owner(store: MemoryStore, cl
                                                                                   CONSUMER)
     assert not _permits(store, user, "another_resource", "read", CONSUMER)
     assert not _permits(store, user, "app_ttd_demo", "read", OTHER)
-    assert _permits(store, user, None, "read", CONSUMER, OWN_PACKAGE)
-    assert _permits(store, user, "another_resource", "read", CONSUMER, OWN_PACKAGE)
+    assert _permits(store, user, None, "read", CONSUMER, OWN)
+    assert _permits(store, user, "another_resource", "read", CONSUMER, OWN)
     assert not _permits(store, user, None, "read", CONSUMER, CLIENT_PACKAGE)
-    assert not _permits(store, user, None, "read", OTHER, OWN_PACKAGE)
+    assert not _permits(store, user, None, "read", OTHER, OWN)
     with store.read() as uow:
         assert not permits(uow, "no-such-user", "app_ttd_demo", "read", CONSUMER)
         assert not permits(uow, "x" * 1000, "app_ttd_demo", "read", CONSUMER)
@@ -487,7 +476,7 @@ def test_permits_an_agent_only_for_its_current_clients(store: MemoryStore, clock
     with store.begin() as uow:
         add_agent_client(uow, agent, CONSUMER, FIRM, clock.now())
     assert _permits(store, agent, None, "read", CONSUMER, CLIENT_PACKAGE)
-    assert not _permits(store, agent, None, "read", CONSUMER, OWN_PACKAGE)
+    assert not _permits(store, agent, None, "read", CONSUMER, OWN)
     assert not _permits(store, agent, None, "read", OTHER, CLIENT_PACKAGE)
     assert not _permits(store, agent, None, "read", PROVIDER, CLIENT_PACKAGE)
     with store.begin() as uow:
@@ -515,7 +504,7 @@ LONN_PACKAGE = "urn:altinn:accesspackage:regnskapsforer-lonn"
 
 def agent_with(store: Store, clock: FixedClock, *packages: str) -> SystemUser:
     """An approved agent system user of the firm holding exactly these client packages."""
-    put_system(store, clock.now(), packages=(OWN_PACKAGE, CLIENT_PACKAGE, AUDITOR_PACKAGE, LONN_PACKAGE))
+    put_system(store, clock.now(), packages=(OWN, CLIENT_PACKAGE, AUDITOR_PACKAGE, LONN_PACKAGE))
     name = "-".join(p.rsplit(":", 1)[1] for p in packages)
     request = put_request(store, clock.now(), agent=True, party=PROVIDER, access_packages=packages,
                           request_id=f"a-{name}", external_ref=name)
@@ -531,7 +520,7 @@ def test_every_client_package_of_the_catalogue_has_a_role() -> None:
     assert role_of_package(CLIENT_PACKAGE) is ClientRole.REGNSKAPSFORER
     assert role_of_package("urn:altinn:accesspackage:revisormedarbeider") is ClientRole.REVISOR
     assert role_of_package("urn:altinn:accesspackage:forretningsforer-eiendom") is ClientRole.FORRETNINGSFORER
-    assert role_of_package("regnskapsforer-lonn") is None and role_of_package(OWN_PACKAGE) is None
+    assert role_of_package("regnskapsforer-lonn") is None and role_of_package(OWN) is None
 
 
 def test_a_client_without_a_fitting_relationship_is_auth_00080(store: MemoryStore, clock: FixedClock) -> None:

@@ -218,6 +218,26 @@ class Setup:
     system_id: str = ""
 
 
+def two_processes(data: Path, altinn_port: int, *, portal: bool = False) -> tuple[Server, Server]:
+    """The token service (with the portal beside it if `portal`) and the Altinn side alone on `altinn_port`, both on
+    the database in `data`: the token service asks the Altinn side over HTTP (docs/protocol.md §6.5) with short
+    caches, the portal calls it, and a confirmUrl points at the portal. The Altinn side logs every request."""
+    altinn_url = f"http://127.0.0.1:{altinn_port}/"
+    token_args = ("--only", "token", "--altinn-url", altinn_url) + (("--only", "portal") if portal else ())
+    token = Server(data, *token_args, env={"PORTVAKT_ALTINN__POSITIVE_CACHE_SECONDS": str(POSITIVE_CACHE),
+                                           "PORTVAKT_ALTINN__NEGATIVE_CACHE_SECONDS": str(NEGATIVE_CACHE),
+                                           **({"PORTVAKT_PORTAL__ALTINN_URL": altinn_url} if portal else {})})
+    try:
+        altinn = Server(data, "--only", "altinn", "--token-issuer", token.url, "--access-log", port=altinn_port,
+                        ready="healthz", env={"PORTVAKT_ALTINN__PUBLIC_URL": altinn_url,
+                                              **({"PORTVAKT_ALTINN__PORTAL_URL": f"{token.url}portal/"}
+                                                 if portal else {})})
+    except AssertionError:
+        token.stop()
+        raise
+    return token, altinn
+
+
 @pytest.fixture(scope="module", params=["one-process", "two-processes"])
 def setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
           rsa_keys: list[PrivateKeyHandle]) -> Iterator[Setup]:
@@ -237,12 +257,7 @@ def setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             servers.append(Server(data))
             setup = Setup(servers, Wire(servers[0].url, servers[0].url, registry, portal_key), tmp_path, 0.0, 0.0)
         else:
-            altinn_port = free_port()
-            servers.append(Server(data, "--only", "token", "--altinn-url", f"http://127.0.0.1:{altinn_port}/",
-                                  env={"PORTVAKT_ALTINN__POSITIVE_CACHE_SECONDS": str(POSITIVE_CACHE),
-                                       "PORTVAKT_ALTINN__NEGATIVE_CACHE_SECONDS": str(NEGATIVE_CACHE)}))
-            servers.append(Server(data, "--only", "altinn", "--token-issuer", servers[0].url, port=altinn_port,
-                                  ready="healthz"))
+            servers.extend(two_processes(data, free_port()))
             setup = Setup(servers, Wire(servers[0].url, servers[1].url, registry, portal_key), tmp_path,
                           POSITIVE_CACHE + 1, NEGATIVE_CACHE + 1)
         setup.system_id = register_system(setup.wire, "rapport")

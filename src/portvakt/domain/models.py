@@ -262,6 +262,11 @@ class SystemRight:
         """The values of its `urn:altinn:resource` attributes."""
         return tuple(value for key, value in self.resource if key == "urn:altinn:resource")
 
+    @property
+    def key(self) -> tuple[str | None, frozenset[tuple[str, str]]]:
+        """What makes two rights the same (docs/protocol.md §6.1): the action and the set of resource attributes."""
+        return self.action, frozenset(self.resource)
+
 
 @dataclass(frozen=True, slots=True)
 class RegisteredSystem:

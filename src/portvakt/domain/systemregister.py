@@ -319,10 +319,6 @@ def _client_id_errors(uow: UnitOfWork, client_ids: Sequence[str], vendor: str,
     return errors
 
 
-def _right_key(right: SystemRight) -> tuple[str | None, frozenset[tuple[str, str]]]:
-    return right.action, frozenset(right.resource)
-
-
 def _rights_errors(rights: Sequence[SystemRight]) -> list[ValidationError]:
     """docs/protocol.md §6.1: each resource attribute is `urn:altinn:resource` (AUTH.VLD-00009) with a resource id
     of the accepted shape (AUTH.VLD-00003), an action of the same shape when given; no right twice (AUTH.VLD-00006,
@@ -341,7 +337,7 @@ def _rights_errors(rights: Sequence[SystemRight]) -> list[ValidationError]:
         if right.action is not None and not ACTION.fullmatch(right.action):
             errors.append(ValidationError("AUTH.VLD-00003", "An action must be 1 to 100 of A-Z a-z 0-9 _ . : -.",
                                           [PATH_ACTION]))
-    if len({_right_key(r) for r in rights}) < len(rights):
+    if len({r.key for r in rights}) < len(rights):
         errors.append(ValidationError("AUTH.VLD-00006", "The body lists a right twice.", [PATH_RIGHTS]))
     return errors
 

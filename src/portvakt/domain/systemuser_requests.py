@@ -158,20 +158,16 @@ def _check_redirect(url: str, system: RegisteredSystem) -> None:
         raise _refuse("AUTH-00021", "The redirect URL is not one of the system's allowed redirect URLs.")
 
 
-def _right_key(right: SystemRight) -> tuple[str | None, frozenset[tuple[str, str]]]:
-    return right.action, frozenset(right.resource)
-
-
 def _standard_rights(spec: RequestSpec, system: RegisteredSystem) -> tuple[tuple[SystemRight, ...], tuple[str, ...]]:
     """docs/protocol.md §6.2: rights or packages (AUTH-00001 both missing, AUTH-00059 both empty); each right one of
     the system's (AUTH-00001); each package the system's (AUTH-00063) and assignable (AUTH-00064)."""
     if spec.rights is None and spec.access_packages is None:
         raise _refuse("AUTH-00001", "Ask for rights or access packages.")
-    wanted = {_right_key(r): r for r in spec.rights or ()}
+    wanted = {r.key: r for r in spec.rights or ()}
     packages = tuple(dict.fromkeys(spec.access_packages or ()))
     if not wanted and not packages:
         raise _refuse("AUTH-00059", "Ask for at least one right or access package.")
-    offered = {_right_key(r) for r in system.rights}
+    offered = {r.key for r in system.rights}
     if len(wanted) > len(offered) or not set(wanted) <= offered:
         raise _refuse("AUTH-00001", "One or more rights are not rights of the system.")
     _check_packages(packages, system, agent=False)

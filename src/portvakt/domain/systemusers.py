@@ -24,7 +24,6 @@ from .models import (
     Organisation,
     RegisteredSystem,
     RequestStatus,
-    SystemRight,
     SystemUser,
     SystemUserRequest,
     SystemUserType,
@@ -81,16 +80,11 @@ def _live_system(uow: UnitOfWork, system_id: str) -> RegisteredSystem:
     return system
 
 
-def _right_key(right: SystemRight) -> tuple[str | None, frozenset[tuple[str, str]]]:
-    """A right compared as the request's checks compare it: its action and the set of its attributes."""
-    return right.action, frozenset(right.resource)
-
-
 def _still_offered(request: SystemUserRequest, system: RegisteredSystem) -> None:
     """docs/protocol.md §6.3: what the request asks for is still on the system when it is approved (the vendor may
     have removed a right or package since): AUTH-00001 for a right, AUTH-00063 for a package."""
-    offered = {_right_key(r) for r in system.rights}
-    if any(_right_key(right) not in offered for right in request.rights):
+    offered = {r.key for r in system.rights}
+    if any(right.key not in offered for right in request.rights):
         raise AltinnProblem("AUTH-00001", 400, "A right the request asks for is not a right of the system.",
                             "the system no longer offers a right the request asks for")
     if any(package not in system.access_packages for package in request.access_packages):

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from .base import is_none
-from .systemusers import AccessPackageOut, CamelModel, PageLinks, RightOut
+from .systemusers import AccessPackageOut, CamelModel, PageLinks, RightOut, SystemUserRequestOut
 
 __all__ = ["ChangelogEntryOut", "RegisteredSystemOut", "RequestOut", "RequestPage", "SucceededOut", "SystemDTOOut",
            "VendorOut"]
@@ -68,22 +68,10 @@ class ChangelogEntryOut(CamelModel):
     created: datetime
 
 
-class RequestOut(CamelModel):
-    """A system-user request as its vendor sees it; an agent request has no `rights`."""
+class RequestOut(SystemUserRequestOut):
+    """A system-user request as its vendor sees it: with where the customer approves it."""
 
-    id: str
-    integration_title: str
-    external_ref: str
-    system_id: str
-    party_org_no: str
-    rights: list[RightOut] | None = Field(None, exclude_if=is_none)
-    access_packages: list[AccessPackageOut]
-    status: str
-    redirect_url: str | None = Field(None, exclude_if=is_none)
     confirm_url: str | None = Field(None, exclude_if=is_none)
-    escalated: bool
-    created: datetime
-    timed_out: bool
 
 
 class RequestPage(CamelModel):

@@ -14,7 +14,7 @@ from .base import WireModel, is_none
 __all__ = ["AccessPackageOut", "AgentClientsOut", "AltinnProblemOut", "AltinnValidationErrorOut",
            "AltinnValidationOut", "ClientDelegationOut", "ClientOut", "ConfirmRequestOut", "PageLinks",
            "ResourceAttributeOut", "RightOut", "SystemUserExternalOut", "SystemUserInformationOut", "SystemUserOut",
-           "SystemUserPage"]
+           "SystemUserPage", "SystemUserRequestOut"]
 
 
 class CamelModel(WireModel):
@@ -81,8 +81,9 @@ class SystemUserPage(CamelModel):
     data: list[SystemUserExternalOut]
 
 
-class ConfirmRequestOut(CamelModel):
-    """A request as the portal's confirm page shows it: the request, and who asks for what."""
+class SystemUserRequestOut(CamelModel):
+    """A system-user request, as its vendor and the portal's confirm page both see it; an agent request has no
+    `rights`."""
 
     id: str
     integration_title: str
@@ -96,6 +97,11 @@ class ConfirmRequestOut(CamelModel):
     escalated: bool
     created: datetime
     timed_out: bool
+
+
+class ConfirmRequestOut(SystemUserRequestOut):
+    """A request as the portal's confirm page shows it: the request, and who asks for what."""
+
     user_type: str
     vendor_org_no: str
     vendor_name: str

@@ -13,7 +13,8 @@ from portvakt.domain.clientroles import register_client_relationship, remove_cli
 from portvakt.domain.models import AgentClient, ClientRole, SystemUserType
 from portvakt.domain.systemregister import AUTHORIZE, SYSTEMUSER_LOOKUP
 from portvakt.domain.systemusers import approve_request, delete_system_user
-from tests.altinn.test_systemusers import CLIENT_PACKAGE, OWN_PACKAGE, put_request, put_system
+from tests.altinn.systems import CLIENT_PACKAGE, OWN
+from tests.altinn.test_systemusers import put_request, put_system
 from tests.api.altinn.conftest import Altinn
 from tests.conftest import CONSUMER, OTHER, PROVIDER, World
 
@@ -76,7 +77,7 @@ def test_the_answer_is_permit_or_not_applicable(altinn: Altinn, user: str) -> No
     assert decision(altinn, xacml(user, resource="app_ttd_demo", action="anything")) == "Permit"
     assert decision(altinn, xacml(user, resource="another")) == "NotApplicable"
     assert decision(altinn, xacml(user, party=OTHER)) == "NotApplicable"
-    assert decision(altinn, xacml(user, resource=None, package=OWN_PACKAGE)) == "Permit"
+    assert decision(altinn, xacml(user, resource=None, package=OWN)) == "Permit"
     assert decision(altinn, xacml(user, resource=None, package=CLIENT_PACKAGE)) == "NotApplicable"
     assert decision(altinn, xacml("00000000-0000-4000-8000-000000000000")) == "NotApplicable"
 

@@ -11,7 +11,8 @@ from portvakt.domain.audit import Actor
 from portvakt.domain.clientroles import register_client_relationship
 from portvakt.domain.delegations import DELEGATIONS_WRITE
 from portvakt.domain.models import ClientRole
-from tests.altinn.test_systemusers import CLIENT_PACKAGE, SYSTEM_ID, put_request, put_system
+from tests.altinn.systems import CLIENT_PACKAGE, SYSTEM_ID
+from tests.altinn.test_systemusers import put_request, put_system
 from tests.api.altinn.conftest import Altinn
 from tests.api.altinn.test_systemusers_api import approve, portal
 from tests.conftest import CONSUMER, OPERATOR, OTHER, PROVIDER, VENDOR, World

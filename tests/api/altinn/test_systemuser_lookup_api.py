@@ -18,7 +18,8 @@ from portvakt.domain.systemregister import (
     SYSTEMUSER_LOOKUP,
 )
 from portvakt.domain.systemusers import approve_request
-from tests.altinn.test_systemusers import CLIENT_ID, SYSTEM_ID, put_request, put_system
+from tests.altinn.systems import SYSTEM_ID
+from tests.altinn.test_systemusers import CLIENT_ID, put_request, put_system
 from tests.api.altinn.conftest import Altinn
 from tests.conftest import CONSUMER, OPERATOR, OTHER, PROVIDER, VENDOR, World
 

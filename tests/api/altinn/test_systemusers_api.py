@@ -12,14 +12,8 @@ from portvakt.domain.delegations import DELEGATIONS_WRITE
 from portvakt.domain.models import AgentClient, SystemUserType
 from portvakt.domain.portal_client import PORTAL_CLIENT_SCOPES
 from portvakt.domain.systemregister import SYSTEMUSER_LOOKUP
-from tests.altinn.test_systemusers import (
-    CLIENT_ID,
-    CLIENT_PACKAGE,
-    OWN_PACKAGE,
-    SYSTEM_ID,
-    put_request,
-    put_system,
-)
+from tests.altinn.systems import CLIENT_PACKAGE, OWN, SYSTEM_ID
+from tests.altinn.test_systemusers import CLIENT_ID, put_request, put_system
 from tests.api.altinn.conftest import Altinn
 from tests.conftest import CONSUMER, OPERATOR, OTHER, PROVIDER, VENDOR, World
 
@@ -66,7 +60,7 @@ def test_confirm_shows_who_asks_for_what(altinn: Altinn, world: World, system: N
         "systemId": SYSTEM_ID, "partyOrgNo": CONSUMER,
         "rights": [{"action": "read", "resource": [{"id": "urn:altinn:resource", "value": "ske-krav-og-betalinger"}]},
                    {"resource": [{"id": "urn:altinn:resource", "value": "app_ttd_demo"}]}],
-        "accessPackages": [{"urn": OWN_PACKAGE}], "status": "New", "redirectUrl": "https://vendor.test/back",
+        "accessPackages": [{"urn": OWN}], "status": "New", "redirectUrl": "https://vendor.test/back",
         "escalated": False, "created": body["created"], "timedOut": False, "userType": "standard",
         "vendorOrgNo": VENDOR, "vendorName": "Vendor",
         "systemName": {"nb": "Regnskap Pluss", "en": "Accounting Plus"}, "systemDescription": {"nb": "Fører regnskap"}}
@@ -161,7 +155,7 @@ def test_the_customers_list_and_read(altinn: Altinn, world: World, system: None)
         "userType": "standard",
         "rights": [{"action": "read", "resource": [{"id": "urn:altinn:resource", "value": "ske-krav-og-betalinger"}]},
                    {"resource": [{"id": "urn:altinn:resource", "value": "app_ttd_demo"}]}],
-        "accessPackages": [{"urn": OWN_PACKAGE}]}]
+        "accessPackages": [{"urn": OWN}]}]
     one = portal(altinn, "GET", f"{BASE}/{CONSUMER}/{users[0]['id']}")
     assert (one.status_code, one.json()) == (200, users[0])
     theirs = portal(altinn, "GET", f"{BASE}/{OTHER}", party=OTHER).json()[0]["id"]

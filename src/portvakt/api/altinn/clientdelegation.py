@@ -48,6 +48,19 @@ def _acting(caller: PortalCallerDep) -> str:
     return acting_party(caller, caller.orgno)
 
 
+def _change_client(request: Request, caller: PortalCallerDep, *, add: bool) -> JSONResponse:
+    """docs/protocol.md §6.4: the query's agent (of the owner the portal acts for) and client, in one transaction;
+    the answer names both."""
+    owner = _acting(caller)
+    params = query(request)
+    change = add_agent_client if add else remove_agent_client
+    with writing(request) as uow:
+        agent = agent_of(uow, params.get("agent"), owner)
+        done = change(uow, agent, params.get("client", "").strip(), actor(caller), now(request))
+    body = ClientDelegationOut(agent=done.system_user_id, client=done.client_orgno)
+    return JSONResponse(body.model_dump(mode="json", by_alias=True), headers=NO_STORE)
+
+
 @router.get("/agents", response_model=list[SystemUserOut], response_model_exclude_none=True, responses=documented(),
             openapi_extra=query_doc("party"),
             summary="The party's agent system users (the portal acting for the party)")
@@ -88,13 +101,7 @@ def clients(request: Request, caller: PortalCallerDep) -> JSONResponse:
 def add(request: Request, caller: PortalCallerDep) -> JSONResponse:
     """docs/protocol.md §6.4: AUTH.VLD-00014 no such agent, AUTH.VLD-00015 not an agent, AUTH.VLD-00016 no client,
     AUTH-00079 the client is not a registered organisation, AUTH-00028 the owner itself."""
-    owner = _acting(caller)
-    params = query(request)
-    with writing(request) as uow:
-        agent = agent_of(uow, params.get("agent"), owner)
-        added = add_agent_client(uow, agent, params.get("client", "").strip(), actor(caller), now(request))
-    body = ClientDelegationOut(agent=added.system_user_id, client=added.client_orgno)
-    return JSONResponse(body.model_dump(mode="json", by_alias=True), headers=NO_STORE)
+    return _change_client(request, caller, add=True)
 
 
 @router.delete("/clients", response_model=ClientDelegationOut, responses=documented(),
@@ -102,10 +109,4 @@ def add(request: Request, caller: PortalCallerDep) -> JSONResponse:
                summary="Remove a client from an agent system user")
 def remove(request: Request, caller: PortalCallerDep) -> JSONResponse:
     """docs/protocol.md §6.4: the agent stops acting for the client at once; AUTH-00038 if it is not a client."""
-    owner = _acting(caller)
-    params = query(request)
-    with writing(request) as uow:
-        agent = agent_of(uow, params.get("agent"), owner)
-        gone = remove_agent_client(uow, agent, params.get("client", "").strip(), actor(caller), now(request))
-    body = ClientDelegationOut(agent=gone.system_user_id, client=gone.client_orgno)
-    return JSONResponse(body.model_dump(mode="json", by_alias=True), headers=NO_STORE)
+    return _change_client(request, caller, add=False)
