@@ -189,17 +189,22 @@ person_roles = sa.Table(
     sa.Index("ix_person_roles_orgno", "orgno", "username"),
 )
 
-signing_keys = sa.Table(
-    "signing_keys", metadata,
-    sa.Column("kid", Key, primary_key=True),
-    sa.Column("public_jwk", sa.JSON(), nullable=False),
-    sa.Column("encrypted_private_key", sa.LargeBinary(), nullable=False),
-    sa.Column("state", sa.String(), nullable=False),
-    _ts("created"),
-    _ts("activated", nullable=True),
-    _ts("retired", nullable=True),
-    _ts("delete_after", nullable=True),
-)
+def _signing_key_table(name: str) -> sa.Table:
+    """A table of signing keys (models.SigningKey): the private half only encrypted under the key-encryption key."""
+    return sa.Table(
+        name, metadata,
+        sa.Column("kid", Key, primary_key=True),
+        sa.Column("public_jwk", sa.JSON(), nullable=False),
+        sa.Column("encrypted_private_key", sa.LargeBinary(), nullable=False),
+        sa.Column("state", sa.String(), nullable=False),
+        _ts("created"),
+        _ts("activated", nullable=True),
+        _ts("retired", nullable=True),
+        _ts("delete_after", nullable=True),
+    )
+
+
+signing_keys = _signing_key_table("signing_keys")
 
 # The system register (docs/protocol.md §6.1): a deleted system is kept (soft delete). client_ids keeps the system's
 # client ids in order; system_client_ids has one row per client id of the systems NOT deleted only, so its unique
@@ -304,17 +309,7 @@ client_relationships = sa.Table(
 )
 
 # The Altinn side's own signing keys (docs/protocol.md §6.7): the same columns as signing_keys.
-altinn_signing_keys = sa.Table(
-    "altinn_signing_keys", metadata,
-    sa.Column("kid", Key, primary_key=True),
-    sa.Column("public_jwk", sa.JSON(), nullable=False),
-    sa.Column("encrypted_private_key", sa.LargeBinary(), nullable=False),
-    sa.Column("state", sa.String(), nullable=False),
-    _ts("created"),
-    _ts("activated", nullable=True),
-    _ts("retired", nullable=True),
-    _ts("delete_after", nullable=True),
-)
+altinn_signing_keys = _signing_key_table("altinn_signing_keys")
 
 audit_events = sa.Table(
     "audit_events", metadata,
