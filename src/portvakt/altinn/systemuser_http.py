@@ -8,6 +8,7 @@ from typing import Any
 
 from portvakt.altinn.remote import HttpLookup
 from portvakt.oauth.systemuser import FoundSystemUser, SystemUserUnavailable
+from portvakt.wire.protocol import ICD_NO_ORGNO
 
 LOOKUP_PATH = "/authentication/api/v1/systemuser/byExternalId"
 #: The largest answer read; a SystemUserExternalDTO is a few hundred bytes.
@@ -58,7 +59,7 @@ class HttpSystemUserLookup(HttpLookup[Key, FoundSystemUser | None]):
         user_id, system_id, owner = dto.get("id"), dto.get("systemId"), dto.get("reporteeOrgNo")
         if not (_short_str(user_id) and _short_str(system_id) and isinstance(owner, str)):
             raise self._remote.unavailable(f"{self.url} answered a system user without id, systemId or reporteeOrgNo")
-        if owner.removeprefix("0192:") != owner_orgno:
+        if owner.removeprefix(f"{ICD_NO_ORGNO}:") != owner_orgno:
             raise self._remote.unavailable(f"{self.url} answered a system user of another owner")
         ref = dto.get("externalRef")
         if ref is not None and ref != external_ref:

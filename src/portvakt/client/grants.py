@@ -17,20 +17,13 @@ from typing import Any
 import httpx
 
 from portvakt.jose import PrivateKeyHandle, Signer
-from portvakt.wire.protocol import ICD_NO_ORGNO, ISO6523_AUTHORITY, JWT_BEARER
+from portvakt.wire.protocol import ICD_NO_ORGNO, ISO6523_AUTHORITY, JWT_BEARER, MAX_EXTERNAL_REF, is_valid_orgno
+from portvakt.wire.protocol import SYSTEMUSER_TYPE as SYSTEM_USER_TYPE
 
 from .keys import check_chain_key, load_certificate, load_private_key
 
 __all__ = ["JWT_BEARER", "SYSTEM_USER_TYPE", "GrantSigner", "TokenError", "discover", "fetch_token",
            "load_private_key", "systemuser_details"]
-
-#: The authorization details type of a system user's grant (docs/protocol.md §6).
-SYSTEM_USER_TYPE = "urn:altinn:systemuser"
-#: The longest externalRef a grant carries: the server's bound, the longest a system-user request may give
-#: (docs/protocol.md §6.2, §6.5); a longer one would be refused with MP-303.
-MAX_EXTERNAL_REF = 200
-_ORGNO_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
-
 
 class TokenError(Exception):
     """The token endpoint refused, or could not be reached; carries the OAuth error body if any."""
@@ -41,19 +34,10 @@ class TokenError(Exception):
         self.status = status
 
 
-def _is_orgno(value: str) -> bool:
-    """True for 9 ASCII digits whose last is the mod-11 check digit (Enhetsregisteret, docs/protocol.md §2.2)."""
-    if len(value) != 9 or not value.isascii() or not value.isdigit():
-        return False
-    remainder = sum(int(d) * w for d, w in zip(value[:8], _ORGNO_WEIGHTS, strict=True)) % 11
-    check = 0 if remainder == 0 else 11 - remainder
-    return check != 10 and check == int(value[8])
-
-
 def systemuser_details(systemuser_org: str, external_ref: str | None = None) -> list[dict[str, Any]]:
     """The grant's `authorization_details` for a system user of `systemuser_org` (docs/protocol.md §6); raises
     ValueError for an orgno that is not 9 digits with a valid mod-11 check digit, or an empty externalRef."""
-    if not isinstance(systemuser_org, str) or not _is_orgno(systemuser_org):
+    if not isinstance(systemuser_org, str) or not is_valid_orgno(systemuser_org):
         shown = systemuser_org[:20] if isinstance(systemuser_org, str) else type(systemuser_org).__name__
         hint = " (give the 9 digits without the 0192: prefix)" if shown.startswith(f"{ICD_NO_ORGNO}:") else ""
         raise ValueError(f"systemuser_org {shown!r} is not an organisation number: it must be 9 digits with a "

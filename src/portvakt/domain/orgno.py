@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from portvakt.wire.protocol import ICD_NO_ORGNO, ISO6523_AUTHORITY
+from portvakt.wire.protocol import is_valid_orgno as is_valid_orgno
 
 from .errors import Invalid
-
-_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
-
-
-def is_valid_orgno(value: str) -> bool:
-    """True for a 9-digit number whose last digit is the mod-11 check digit (Enhetsregisteret)."""
-    if len(value) != 9 or not value.isascii() or not value.isdigit():
-        return False
-    remainder = sum(int(d) * w for d, w in zip(value[:8], _WEIGHTS, strict=True)) % 11
-    check = 0 if remainder == 0 else 11 - remainder
-    return check != 10 and check == int(value[8])
 
 
 def require_orgno(value: str, field: str = "orgno") -> str:

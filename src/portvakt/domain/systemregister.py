@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from portvakt.wire.protocol import ICD_NO_ORGNO
+
 from .accesspackages import package
 from .altinn_errors import AltinnProblem, AltinnValidation, ValidationError
 from .audit import Actor, record
@@ -47,7 +49,6 @@ RESOURCE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 ACTION = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 #: `<vendor orgno>_<name>`: usable as one path segment.
 SYSTEM_ID = re.compile(r"^[0-9]{9}_[A-Za-z0-9._-]{1,90}$")
-VENDOR_ICD = "0192"
 LANGUAGES = ("nb", "nn", "en")
 MAX_NAME = 200
 MAX_DESCRIPTION = 4000
@@ -104,7 +105,7 @@ def system_not_found(system_id: str) -> AltinnProblem:
 def vendor_orgno(vendor_id: str) -> str:
     """docs/protocol.md §6.1: `vendor.ID` is `0192:<9-digit orgno>`; anything else is AUTH.VLD-00000 on its own."""
     icd, sep, orgno = vendor_id.strip().partition(":")
-    if not sep or icd != VENDOR_ICD or not is_valid_orgno(orgno):
+    if not sep or icd != ICD_NO_ORGNO or not is_valid_orgno(orgno):
         raise AltinnValidation([ValidationError(
             "AUTH.VLD-00000", "The vendor must be an ISO 6523 identifier 0192:<organisation number>.",
             [PATH_VENDOR])])

@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from portvakt.wire.protocol import MAX_EXTERNAL_REF
+
 from .accesspackages import package
 from .altinn_errors import AltinnProblem, AltinnValidation, ValidationError
 from .audit import Actor, record
@@ -30,7 +32,6 @@ __all__ = ["MAX_EXTERNAL_REF", "MAX_TITLE", "PAGE_SIZE", "TIMEOUT", "Created", "
 #: A request created longer ago than this is `timedOut` (docs/protocol.md §6.3).
 TIMEOUT = timedelta(days=180)
 PAGE_SIZE = 50
-MAX_EXTERNAL_REF = 200
 MAX_TITLE = 200
 CREATE_ACTION = "systemuserrequest.create"
 DELETE_ACTION = "systemuserrequest.delete"

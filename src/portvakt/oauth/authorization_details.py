@@ -18,13 +18,10 @@ from types import MappingProxyType
 from typing import Any
 
 from portvakt.domain.orgno import is_valid_orgno
-from portvakt.domain.systemuser_requests import MAX_EXTERNAL_REF
-from portvakt.wire.protocol import ICD_NO_ORGNO, ISO6523_AUTHORITY
+from portvakt.wire.protocol import ICD_NO_ORGNO, ISO6523_AUTHORITY, MAX_EXTERNAL_REF, SYSTEMUSER_TYPE
 
 from . import mp_codes as mp
 
-#: The Altinn 3 system user (docs/protocol.md §6.5).
-SYSTEMUSER_TYPE = "urn:altinn:systemuser"
 #: The fields an urn:altinn:systemuser object may have in a grant (docs/protocol.md §6.5, MP-302).
 SYSTEMUSER_FIELDS = frozenset({"type", "systemuser_org", "externalRef"})
 _ORG_FIELDS = frozenset({"authority", "ID", "id"})

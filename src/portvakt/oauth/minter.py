@@ -9,8 +9,8 @@ from typing import Any
 from portvakt.domain.orgno import iso6523
 from portvakt.resource.validator import UNSPECIFIED_AUDIENCE
 from portvakt.settings import TokenSettings
+from portvakt.wire.protocol import SYSTEMUSER_TYPE
 
-from .authorization_details import SYSTEMUSER_TYPE
 from .keyring import Keyring
 from .systemuser import FoundSystemUser
 

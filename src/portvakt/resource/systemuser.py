@@ -29,6 +29,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from portvakt.wire.protocol import SYSTEMUSER_TYPE
+
 from .errors import InvalidToken, ResourceError
 from .jwks import JwksCache
 from .token import AccessToken, orgno
@@ -39,8 +41,6 @@ __all__ = ["AUTHORIZE_PATH", "SYSTEMUSER_TYPE", "AltinnAuthorization", "Authoriz
 
 log = logging.getLogger("portvakt.resource")
 
-#: The RFC 9396 `type` of a system user in Maskinporten's tokens (docs/protocol.md §6.5).
-SYSTEMUSER_TYPE = "urn:altinn:systemuser"
 #: The decision point below the Altinn side's base URL (docs/protocol.md §6.6).
 AUTHORIZE_PATH = "authorization/api/v1/authorize"
 #: Where Altinn 3 (and portvakt's Altinn side) publishes the exchange's keys, below its issuer (§6.7).

@@ -22,3 +22,18 @@ PORTAL_CLIENT_SCOPES: tuple[str, ...] = (
 #: How tokens name an organisation (docs/protocol.md §2.2): {"authority": ISO6523_AUTHORITY, "ID": "0192:<orgno>"}.
 ISO6523_AUTHORITY = "iso6523-actorid-upis"
 ICD_NO_ORGNO = "0192"
+#: The authorization details type of an Altinn system user (RFC 9396 §2, docs/protocol.md §6.5).
+SYSTEMUSER_TYPE = "urn:altinn:systemuser"
+#: The longest externalRef of a system user, in a request or a grant (docs/protocol.md §6.2, §6.5).
+MAX_EXTERNAL_REF = 200
+
+_ORGNO_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def is_valid_orgno(value: str) -> bool:
+    """True for 9 digits whose last is the mod-11 check digit (Enhetsregisteret, docs/protocol.md §2.2)."""
+    if len(value) != 9 or not value.isascii() or not value.isdigit():
+        return False
+    remainder = sum(int(d) * w for d, w in zip(value[:8], _ORGNO_WEIGHTS, strict=True)) % 11
+    check = 0 if remainder == 0 else 11 - remainder
+    return check != 10 and check == int(value[8])
