@@ -121,6 +121,14 @@ def test_redis_down_each_node_counts_alone_and_says_so_once(registry: Registry,
     assert len(lines) == 1 and "did not answer (ConnectionError)" in lines[0], lines
 
 
+def wait_for_keys(server: RedisServer, count: int) -> None:
+    """Until Redis holds `count` keys: a charge made after a token was answered reaches Redis a moment later."""
+    deadline = time.monotonic() + 5
+    while len(server.client().keys("*")) < count:
+        assert time.monotonic() < deadline, "the charge never reached Redis"
+        time.sleep(0.01)
+
+
 def test_a_redis_that_does_not_answer_costs_one_timeout_per_interval(
         registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -130,6 +138,7 @@ def test_a_redis_that_does_not_answer_costs_one_timeout_per_interval(
         a = make_node(registry, server.url, per_client_per_minute=3, redis_timeout_seconds=0.2)
         b = make_node(registry, server.url, per_client_per_minute=3, redis_timeout_seconds=0.2)
         assert a.token().status_code == 200
+        wait_for_keys(server, 2)  # a's address, and its client, charged after the answer by a's own thread
         server.pause()
         with caplog.at_level(logging.WARNING, logger="portvakt.ratelimit"):
             started = time.perf_counter()
