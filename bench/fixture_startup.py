@@ -1,16 +1,16 @@
 """How long the test kit's server (portvakt.testing) takes to be ready: the numbers of bench/RESULTS.md's
 "Test fixture start-up" section.
 
-    .venv/bin/python bench/fixture_startup.py [--rounds 20]
+    .venv/bin/python bench/fixture_startup.py [--rounds 20] [--repeat 5]
 
 Every measurement runs in fresh interpreter processes, so nothing is warm that a user's first test would not have:
 
-1. `Maskinporten().start()` in a fresh process: the import of the server's modules and the start itself, with an
+1. `Maskinporten().start()` in a fresh process (each figure the median of `repeat` processes): the import of the server's modules and the start itself, with an
    empty template cache (the first run ever for a schema: migrations and signing keys) and with the cache filled;
 2. warm starts in one process (what every function fixture after the first costs): median and 90th percentile of
    start(), of stop(), and of stop(wait=False) (what the plugin's teardown waits);
 3. through pytest: a generated suite of `rounds` tests that use only the `maskinporten` fixture, once with the
-   function scope and once with the session scope; each test's setup time is measured by a hook around pytest's
+   function scope and once with the session scope, `repeat` times each (the first test's median); each test's setup time is measured by a hook around pytest's
    setup phase (a conftest in the generated suite).
 
 Python's bytecode cache decides much of the import time: the runs are made as the environment says
@@ -100,7 +100,7 @@ def run(code: str, env: dict[str, str], *args: str) -> dict[str, Any]:
 def suite_setups(env: dict[str, str], rounds: int, scope: str, folder: Path) -> list[list[float]]:
     """Per-test setup seconds (wall, CPU) of a generated suite of `rounds` tests using the fixture in `scope`."""
     suite = folder / f"suite-{scope}"
-    suite.mkdir()
+    suite.mkdir(parents=True)
     (suite / "conftest.py").write_text(CONFTEST)
     (suite / "test_fixture.py").write_text("".join(TEST.format(n=n) for n in range(rounds)))
     times = suite / "times.json"
@@ -119,29 +119,37 @@ def summary(values: list[float]) -> dict[str, float]:
             "max_ms": round(ordered[-1] * 1000, 1)}
 
 
-def measure(env: dict[str, str], rounds: int, folder: Path) -> dict[str, Any]:
-    """Every measurement in one environment (bytecode cache or not)."""
+def measure(env: dict[str, str], rounds: int, repeat: int, folder: Path) -> dict[str, Any]:
+    """Every measurement in one environment (bytecode cache or not); what a fresh process does, `repeat` times."""
     cache = folder / "template-cache"
-    empty = {**env, "PORTVAKT_TESTING_CACHE": str(folder / "empty-cache")}
     filled = {**env, "PORTVAKT_TESTING_CACHE": str(cache)}
-    first = run(FRESH_START, empty)
-    result: dict[str, Any] = {"first_ever": {k: round(v, 3) for k, v in first.items()}}
+    firsts = [run(FRESH_START, {**env, "PORTVAKT_TESTING_CACHE": str(folder / f"empty-cache-{n}")})
+              for n in range(repeat)]
+    result: dict[str, Any] = {"first_ever": medians(firsts)}
     run(FRESH_START, filled)  # fills the template cache used below
-    fresh = [run(FRESH_START, filled) for _ in range(3)]
-    result["fresh_process"] = {k: round(statistics.median(f[k] for f in fresh), 3) for k in fresh[0]}
+    result["fresh_process"] = medians([run(FRESH_START, filled) for _ in range(repeat)])
     warm = run(WARM_STARTS, filled, str(rounds))
     result["warm"] = {name: summary(warm[name]) for name in ("start", "start_cpu", "stop", "stop_nowait")}
     for scope in ("function", "session"):
-        setups = suite_setups(filled, rounds, scope, folder)
-        result[f"pytest_{scope}"] = {"first_s": round(setups[0][0], 3), "first_cpu_s": round(setups[0][1], 3),
-                                     "rest": summary([w for w, _ in setups[1:]]),
-                                     "rest_cpu": summary([c for _, c in setups[1:]])}
+        runs = [suite_setups(filled, rounds, scope, folder / f"{scope}-{n}") for n in range(repeat)]
+        result[f"pytest_{scope}"] = {
+            "first_s": round(statistics.median(r[0][0] for r in runs), 3),
+            "first_s_each": [round(r[0][0], 3) for r in runs],
+            "first_cpu_s": round(statistics.median(r[0][1] for r in runs), 3),
+            "rest": summary([w for r in runs for w, _ in r[1:]]),
+            "rest_cpu": summary([c for r in runs for _, c in r[1:]])}
     return result
+
+
+def medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over the runs, in seconds."""
+    return {k: round(statistics.median(r[k] for r in runs), 3) for k in runs[0]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5, help="fresh processes per figure (their median)")
     args = parser.parse_args()
     base = {k: v for k, v in os.environ.items() if not k.startswith("PORTVAKT_")}
     report: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg()[0],
@@ -150,12 +158,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="portvakt-fixture-bench-") as tmp:
         folder = Path(tmp)
         (folder / "as-is").mkdir()
-        report["as_is"] = measure(base, args.rounds, folder / "as-is")
+        report["as_is"] = measure(base, args.rounds, args.repeat, folder / "as-is")
         pyc = {k: v for k, v in base.items() if k != "PYTHONDONTWRITEBYTECODE"}
         pyc["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
         run(FRESH_START, {**pyc, "PORTVAKT_TESTING_CACHE": str(folder / "warmup-cache")})  # fills the bytecode
         (folder / "bytecode").mkdir()
-        report["bytecode_cached"] = measure(pyc, args.rounds, folder / "bytecode")
+        report["bytecode_cached"] = measure(pyc, args.rounds, args.repeat, folder / "bytecode")
     report["load_after"] = os.getloadavg()[0]
     print(json.dumps(report, indent=2))
 

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from portvakt.domain.errors import StoreUnavailable
 from portvakt.storage.sql import SqlReplayCache, SqlStore, make_engine
 from portvakt.storage.sql import replay as sql_replay
-from portvakt.storage.sql.engine import BoundedConnection, ConnectionLimits
+from portvakt.storage.sql.engine import ConnectionLimits
+from portvakt.storage.sql.pg import BoundedConnection
 from tests.faults_stores.tcp_proxy import BlackholeProxy
 
 from .builders import T0

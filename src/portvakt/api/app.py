@@ -12,9 +12,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
@@ -24,8 +23,8 @@ from portvakt.logs import REQUEST_ID, flush_due
 from portvakt.settings import LimitSettings
 
 from . import metrics
-from .altinn import mount_altinn
-from .altinn.deps import AltinnContext
+from .altinn.route import mount_altinn
+from .deferred import Deferred
 from .error_pages import error_index, error_page
 from .health import Drain, Health, drain_plan, replay_probe
 from .limits import BodyLimit
@@ -40,9 +39,11 @@ from .plumbing import (
 )
 from .runtime import Runtime
 from .token import TokenEndpoint
-from .v1.app import create_v1
 from .v1.problems import http_problem, store_unavailable, too_large
 from .wellknown import jwk_endpoint, metadata_endpoint
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("portvakt")
 PURGE_EVERY = 60.0
@@ -109,6 +110,10 @@ class FastPath:
         self.portal = portal
         self._app.router.mount(PORTAL_PATH, portal)
         self._app.router.add_route("/", to_portal, methods=["GET"])
+        self.routes_changed()
+
+    def routes_changed(self) -> None:
+        """The app's routes changed (a mount was added, or a deferred app was built): name them anew."""
         self._templates.reset()
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
@@ -167,7 +172,7 @@ def _lifespan(rt: Runtime, push: ChangePush | None = None) -> Any:
     when there is one (decision S12), which is stopped before the refresher."""
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         wake = None
         if push is not None:
             wake = asyncio.Event()
@@ -195,12 +200,13 @@ def _waker(loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> Callable[[in
     return on_change
 
 
-def create_app(rt: Runtime, *, altinn: ASGIApp | None = None, push: ChangePush | None = None) -> FastPath:
+def create_app(rt: Runtime, *, altinn: ASGIApp | None = None, push: ChangePush | None = None,
+               defer: bool = False) -> FastPath:
     """The token service on one runtime: /token, /jwk, metadata, error pages and /api/v1; with `altinn`, the
-    Altinn side's app (api.altinn.create_altinn_app) on its full paths in the same process (docs/protocol.md §4);
-    with `push`, its caches refresh as soon as another process commits a change (decision S12)."""
-    app = FastAPI(title="portvakt", version="0.1.0", lifespan=_lifespan(rt, push), docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    Altinn side's app (api.altinn.app.create_altinn_app) on its full paths in the same process (docs/protocol.md
+    §4); with `push`, its caches refresh as soon as another process commits a change (decision S12); with `defer`,
+    /api/v1 is built on its first request (decision F15)."""
+    app = Starlette(lifespan=_lifespan(rt, push))  # plain routes only: FastAPI is loaded by /api/v1 and Altinn
     app.state.runtime = rt
     rt.registry.observe(metrics.observe_lookup)
     health = Health(_drain(rt.settings.limits), store=rt.store.last_change_seq,
@@ -211,12 +217,24 @@ def create_app(rt: Runtime, *, altinn: ASGIApp | None = None, push: ChangePush |
     app.add_route("/errors/", error_index, methods=["GET"])
     app.add_route("/errors/{code}", error_page, methods=["GET"])
     install_plumbing(app, health)
-    app.mount("/api/v1", create_v1(rt))
+    v1 = Deferred(lambda: _v1(rt)) if defer else _v1(rt)
+    app.mount("/api/v1", v1)
     if altinn is not None:
         mount_altinn(app, altinn)
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(StoreUnavailable, store_unavailable)
-    return FastPath(app, rt.settings.limits, TokenEndpoint(rt), rt, health)
+    front = FastPath(app, rt.settings.limits, TokenEndpoint(rt), rt, health)
+    for part in (v1, altinn):
+        if isinstance(part, Deferred):
+            part.then(front.routes_changed)
+    return front
+
+
+def _v1(rt: Runtime) -> ASGIApp:
+    """The self-service API (docs/protocol.md §3) on `rt`."""
+    from .v1.app import create_v1
+
+    return create_v1(rt)
 
 
 def _drain(limits: LimitSettings) -> Drain:
@@ -227,6 +245,8 @@ def _drain(limits: LimitSettings) -> Drain:
 def create_altinn_service(altinn: FastAPI, limits: LimitSettings) -> FastPath:
     """The Altinn side as a process of its own (`serve --only altinn`, decision D6): its app with /healthz,
     /livez, /readyz (its store, draining) and /metrics."""
+    from .altinn.deps import AltinnContext
+
     context: AltinnContext = altinn.state.altinn
     health = Health(_drain(limits), store=context.store.last_change_seq)
     install_plumbing(altinn, health)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
@@ -17,8 +16,10 @@ from portvakt.portal.assets import find_assets
 from portvakt.portal.i18n import Translator, is_language
 from portvakt.portal.security import CONTENT_SECURITY_POLICY
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                   autoescape=select_autoescape(["html"]))
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from markupsafe import Markup
+
 #: The portal's language cookie (portal.web.LANGUAGE_COOKIE; set for the whole site, so it reaches these pages).
 LANGUAGE_COOKIE = "portvakt_lang"
 #: The portal's own stylesheet, beside its templates.
@@ -157,12 +158,22 @@ NB_CODES: dict[str, tuple[str, str]] = {
 
 def _code_spans(text: str) -> Markup:
     """A catalogue text with `backticks` as <code> elements; everything else escaped."""
+    from markupsafe import Markup, escape
+
     parts = text.split("`")
     return Markup("").join(escape(p) if i % 2 == 0 else Markup("<code>") + escape(p) + Markup("</code>")
                            for i, p in enumerate(parts))
 
 
-_env.filters["code_spans"] = _code_spans
+@functools.cache
+def _env() -> Environment:
+    """The pages' templates, loaded on the first page asked for (a server that shows none loads no Jinja2)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                      autoescape=select_autoescape(["html"]))
+    env.filters["code_spans"] = _code_spans
+    return env
 
 
 def language(request: Request) -> str:
@@ -208,7 +219,7 @@ def _render(request: Request, *, entry: MPCode | None, code: str | None, status:
     files = _stylesheets(request)
     rows = [(c, texts(c, lang)[0]) for c in MP_CODES.values()]
     title, explanation = texts(entry, lang) if entry else ("", "")
-    page = _env.get_template("error.html").render(
+    page = _env().get_template("error.html").render(
         t=t, lang=lang, other="nb" if lang == "en" else "en", entry=entry, code=code, rows=rows, title=title,
         explanation=explanation, stylesheets=[name for name in STYLESHEETS if name in files],
         portal=_has_portal(request), here=request.url.path,

@@ -5,7 +5,8 @@ It talks to the self-service API (/api/v1) and the Altinn side over HTTP with it
 exactly like any other client would (docs/protocol.md §4.4), and never to the database: it imports no storage,
 domain, oauth, api or wiring room (an import-linter contract holds that).
 
-Wiring (`portvakt serve` does this)::
+Wiring (`portvakt serve` does this; `create_portal` is in `.app`, which this package does not import, so the token
+service's error pages can use the portal's look without loading the portal)::
 
     config = portal_config(settings)              # PORTVAKT_PORTAL__* as given, and what they resolve to
     app.mount("/portal", create_portal(config, sms=gateway, outbox=outbox,   # see wiring.portal_app
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 from portvakt.wire.protocol import PORTAL_CLIENT_SCOPES as PORTAL_SCOPES
 
-from .app import create_portal
 from .config import PortalConfig, portal_config
 
-__all__ = ["PORTAL_SCOPES", "PortalConfig", "create_portal", "portal_config"]
+__all__ = ["PORTAL_SCOPES", "PortalConfig", "portal_config"]

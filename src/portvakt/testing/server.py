@@ -175,7 +175,7 @@ class Maskinporten(Seeder):
             self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._settings = isolated_settings(self._dir, self._host, port, self._extra)
             store = self._open(self._settings)
-            app = assemble(self._settings, overrides=Overrides(store=store))
+            app = assemble(self._settings, overrides=Overrides(store=store, defer_apis=True))
             self._runtime = app.runtime
             self._injector = FailureInjector(app, self.issuer)
             config = uvicorn.Config(self._injector, log_config=None, log_level=None, access_log=False,

@@ -13,9 +13,8 @@ from starlette.types import ASGIApp
 
 from portvakt.altinn import HttpDelegationLookup, HttpSystemUserLookup, LocalDelegationLookup, LocalSystemUserLookup
 from portvakt.altinn.keys import AltinnKeys, altinn_issuer
-from portvakt.api.altinn import TokenGate, create_altinn_app
-from portvakt.api.altinn.exchange import TokenExchange
 from portvakt.api.app import ChangePush, FastPath, create_altinn_service, create_app, create_front
+from portvakt.api.deferred import Deferred
 from portvakt.api.metrics import CountedDelegations, CountedSystemUsers, CountingMinter, TimedReplay
 from portvakt.api.runtime import Runtime
 from portvakt.domain.clock import SystemClock
@@ -33,9 +32,12 @@ from portvakt.oauth.service import TokenService
 from portvakt.oauth.service_tokens import ServiceTokenSource
 from portvakt.oauth.systemuser import CachedSystemUserLookup, SystemUserLookup
 from portvakt.settings import Role, Settings
-from portvakt.storage.memory import MemoryReplayCache, MemoryStore
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from portvakt.api.altinn.exchange import TokenExchange
+    from portvakt.api.bearer import TokenGate
     from portvakt.portal import PortalConfig
     from portvakt.sms import DevOutbox, SmsGateway
     from portvakt.storage.redis_ratelimit import RedisRateLimits
@@ -69,6 +71,9 @@ class Overrides:
     outbox: DevOutbox | None = None
     #: How the portal reaches the APIs (e.g. httpx.ASGITransport on an assembled app, in-process).
     portal_transport: httpx.AsyncBaseTransport | None = None
+    #: Build /api/v1 and the in-process Altinn side on their first request, not at start (the test kit's server,
+    #: decision F15); a server that serves people builds everything at start, so a fault shows before it serves.
+    defer_apis: bool = False
 
 
 def delegation_lookup(settings: Settings, store: Store, registry: RegistryCache, minter: AccessTokenMinter,
@@ -134,8 +139,7 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
     o = overrides or Overrides()
     clock = o.clock or SystemClock()
     store = o.store or open_store(settings, migrate=False)
-    replay = o.replay or (MemoryReplayCache(clock=clock) if isinstance(store, MemoryStore)
-                          else open_replay(settings, store))
+    replay = o.replay or _replay_beside(settings, store, clock)
     kek = o.kek or key_encryption_key(settings)
     ensure_signing_keys(store, kek, settings.signing.key_bits, clock.now())
     registry = RegistryCache(store, max_staleness=settings.cache.max_staleness_seconds,
@@ -156,6 +160,13 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
                    clock=clock, registry=registry, keyring=keyring, tokens=tokens,
                    validator=local_validator(keyring, issuer, clock), certificates=certificates,
                    portal_clients=portal_clients(settings))
+
+
+def _replay_beside(settings: Settings, store: Store, clock: Clock) -> ReplayCache:
+    """The replay cache that goes with `store`: in memory beside the memory store (tests), else as settings say."""
+    from portvakt.storage.memory import MemoryReplayCache, MemoryStore
+
+    return MemoryReplayCache(clock=clock) if isinstance(store, MemoryStore) else open_replay(settings, store)
 
 
 def change_push(settings: Settings, store: Store) -> ChangePush | None:
@@ -188,6 +199,8 @@ def portal_clients(settings: Settings) -> frozenset[str]:
 def token_exchange(settings: Settings, store: Store, clock: Clock, kek: bytes) -> TokenExchange:
     """docs/protocol.md §6.7: the Altinn side's keys in `store` (made on first need, encrypted under `kek`), its
     issuer below PORTVAKT_ALTINN__PUBLIC_URL (default: this server's issuer) and the exchanged tokens' lifetime."""
+    from portvakt.api.altinn.exchange import TokenExchange
+
     keys = AltinnKeys(store, kek, clock, bits=settings.signing.key_bits)
     issuer = altinn_issuer(settings.altinn.public_url or settings.resolved_issuer())
     return TokenExchange(keys, issuer, settings.altinn.exchange_token_seconds)
@@ -221,36 +234,52 @@ def _token_service(settings: Settings, o: Overrides, *, with_altinn: bool,
     `shared`, /token's rate limits on every node's counts."""
     rt = build_runtime(settings, o)
     rt.rate_counter = shared
-    altinn = None
+    altinn: ASGIApp | None = None
     if with_altinn:
-        gate = TokenGate(rt.validator, rt.portal_clients, ALTINN_REALM)
-        exchange = token_exchange(settings, rt.store, rt.clock, o.kek or key_encryption_key(settings))
-        rt.registry.on_change(exchange.keys.on_change)
-        altinn = create_altinn_app(rt.store, rt.clock, gate, hasher=o.hasher,
-                                   docs=settings.resolved_interactive_docs(), token_exchange=exchange,
-                                   public_url=settings.altinn.public_url, portal_url=settings.altinn.portal_url)
-    return create_app(rt, altinn=altinn, push=change_push(settings, rt.store))
+        altinn = Deferred(lambda: _altinn_beside(settings, o, rt)) if o.defer_apis else _altinn_beside(settings, o, rt)
+    return create_app(rt, altinn=altinn, push=change_push(settings, rt.store), defer=o.defer_apis)
+
+
+def _altinn_beside(settings: Settings, o: Overrides, rt: Runtime) -> FastAPI:
+    """The Altinn side in the token service's process: callers' tokens are checked against its keyring, and its
+    own keys follow the same change feed."""
+    from portvakt.api.bearer import TokenGate
+
+    gate = TokenGate(rt.validator, rt.portal_clients, ALTINN_REALM)
+    exchange = token_exchange(settings, rt.store, rt.clock, o.kek or key_encryption_key(settings))
+    rt.registry.on_change(exchange.keys.on_change)
+    return _altinn_app(settings, o, rt.store, rt.clock, gate, exchange)
 
 
 def _altinn_alone(settings: Settings, o: Overrides) -> FastPath:
     """The Altinn side as its own process: callers' tokens are checked against the token service's /jwk."""
+    from portvakt.api.bearer import TokenGate
+
     issuer = settings.altinn.token_issuer
     assert issuer, "Settings.role_problem() requires the token service's issuer"
     clock = o.clock or SystemClock()
     gate = TokenGate(remote_validator(issuer, clock, http=o.token_http), portal_clients(settings), ALTINN_REALM)
     store = o.store or open_store(settings, migrate=False)
     exchange = token_exchange(settings, store, clock, o.kek or key_encryption_key(settings))
-    altinn = create_altinn_app(store, clock, gate, hasher=o.hasher,
-                               docs=settings.resolved_interactive_docs(), token_exchange=exchange,
-                               public_url=settings.altinn.public_url, portal_url=settings.altinn.portal_url)
-    return create_altinn_service(altinn, settings.limits)
+    return create_altinn_service(_altinn_app(settings, o, store, clock, gate, exchange), settings.limits)
+
+
+def _altinn_app(settings: Settings, o: Overrides, store: Store, clock: Clock, gate: TokenGate,
+                exchange: TokenExchange) -> FastAPI:
+    """The Altinn side's app (docs/protocol.md §4) as settings.altinn says: its docs page, public and portal URLs."""
+    from portvakt.api.altinn.app import create_altinn_app
+
+    return create_altinn_app(store, clock, gate, hasher=o.hasher, docs=settings.resolved_interactive_docs(),
+                             token_exchange=exchange, public_url=settings.altinn.public_url,
+                             portal_url=settings.altinn.portal_url)
 
 
 def portal_app(settings: Settings, overrides: Overrides | None = None, *,
                login_counts: RedisRateLimits | None = None) -> ASGIApp:
     """The web portal for these settings: its config, its SMS gateway (the dev outbox in dev mode), how it reaches
     the APIs, and the login throttle's counts shared with the other nodes (default: shared_rate_limits(settings))."""
-    from portvakt.portal import create_portal, portal_config
+    from portvakt.portal import portal_config
+    from portvakt.portal.app import create_portal
 
     o = overrides or Overrides()
     config = o.portal_config or portal_config(settings)

@@ -15,7 +15,6 @@ from portvakt.domain.ports import Clock, ReplayCache, Store
 from portvakt.files import write_private
 from portvakt.oauth.keyring import ensure_signing_keys
 from portvakt.settings import Settings
-from portvakt.storage.memory import MemoryReplayCache
 
 if TYPE_CHECKING:
     from portvakt.storage.sql.engine import ConnectionLimits
@@ -125,6 +124,8 @@ def provision_portal_client(settings: Settings, store: Store, now: datetime) -> 
 def open_replay(settings: Settings, store: Store) -> ReplayCache:
     """The replay cache: the database (default), Redis, or process memory; each bounded by PORTVAKT_STORE__*."""
     if settings.replay_store == "memory":
+        from portvakt.storage.memory import MemoryReplayCache
+
         return MemoryReplayCache()
     if settings.replay_store == "redis":
         from portvakt.storage.redis_replay import RedisReplayCache

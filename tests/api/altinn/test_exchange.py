@@ -16,8 +16,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from portvakt.altinn.keys import AltinnKeys, retire_seconds, rotate_altinn_keys
-from portvakt.api.altinn import TokenGate, create_altinn_app
+from portvakt.api.altinn.app import create_altinn_app
 from portvakt.api.altinn.exchange import TokenExchange, exchanged_claims
+from portvakt.api.bearer import TokenGate
 from portvakt.domain.clock import FixedClock
 from portvakt.domain.models import SigningKeyState
 from portvakt.jose import PrivateKeyHandle, Signer, Verifier, peek, thumbprint

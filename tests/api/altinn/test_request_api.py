@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from portvakt.api.altinn import TokenGate, create_altinn_app
+from portvakt.api.altinn.app import create_altinn_app
+from portvakt.api.bearer import TokenGate
 from portvakt.domain.models import SystemUser, SystemUserType
 from portvakt.domain.systemregister import REQUEST_READ, REQUEST_WRITE, SYSTEMREGISTER_WRITE
 from portvakt.oauth.bearer import local_validator

@@ -9,7 +9,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from portvakt.api.altinn import PREFIXES, TokenGate, create_altinn_app
+from portvakt.api.altinn.app import create_altinn_app
+from portvakt.api.altinn.route import PREFIXES
+from portvakt.api.bearer import TokenGate
 from portvakt.oauth.bearer import local_validator
 from portvakt.resource import JwksCache, TokenValidator
 from portvakt.settings import AltinnSettings, Settings

@@ -1,16 +1,12 @@
 """The Altinn side as an ASGI app: its routers, problem details and OpenAPI document (docs/protocol.md §4).
 
 It serves full paths (/maskinporten-api/..., /accessmanagement/...), so the same app runs as its own
-process or inside the token service's app via `mount_altinn`.
+process or inside the token service's app via `route.mount_altinn`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
-from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portvakt.altinn.passwords import Argon2PasswordHasher
 from portvakt.domain.ports import Clock, PasswordHasher, Store
@@ -34,7 +30,6 @@ from .auth import TokenCheckUnavailable, TokenGate, unavailable
 from .deps import AltinnContext
 from .exchange import TokenExchange
 
-PREFIXES = ("/maskinporten-api/", "/accessmanagement/", "/authentication/", "/authorization/")
 OPENAPI = "/accessmanagement/openapi.json"
 
 
@@ -71,30 +66,3 @@ def create_altinn_app(store: Store, clock: Clock, tokens: TokenGate, *,
                  exchange):
         app.include_router(part.router)
     return app
-
-
-class AltinnRoute(BaseRoute):
-    """Hands every request under the Altinn prefixes to the Altinn app, path unchanged."""
-
-    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = PREFIXES) -> None:
-        self.app = app
-        self.prefixes = prefixes
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        """A full match for an http request whose path starts with one of the prefixes."""
-        if scope["type"] == "http" and str(scope.get("path", "")).startswith(self.prefixes):
-            return Match.FULL, {}
-        return Match.NONE, {}
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        """Not used: the Altinn app builds its own URLs."""
-        raise NotImplementedError
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the Altinn app on the unchanged request."""
-        await self.app(scope, receive, send)
-
-
-def mount_altinn(app: FastAPI, altinn: ASGIApp) -> None:
-    """Serve the Altinn app's paths from `app` (one process: token service and Altinn side together)."""
-    app.router.routes.append(AltinnRoute(altinn))

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import Scope
 
 from portvakt.domain.errors import DomainError, StoreUnavailable
 
 from ..limits import too_large_detail
 from ..oauth_errors import new_trace_id
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("portvakt.api")
 MEDIA_TYPE = "application/problem+json"
@@ -81,6 +83,8 @@ def problem(kind: str, detail: str | None = None, *, errors: list[FieldError] | 
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
+    from fastapi.exceptions import RequestValidationError
+
     errs = exc.errors() if isinstance(exc, RequestValidationError) else []
     if any(e.get("type") == "json_invalid" for e in errs):
         return problem("malformed", "the body is not valid JSON")
@@ -177,6 +181,8 @@ def drop_default_422(app: FastAPI) -> None:
 
 def install(app: FastAPI) -> None:
     """Every error of the API becomes a problem+json response."""
+    from fastapi.exceptions import RequestValidationError
+
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(ProblemError, _own)

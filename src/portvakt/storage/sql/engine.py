@@ -1,20 +1,18 @@
-"""Engines for SQLite (WAL, several processes) and PostgreSQL (psycopg 3), from one URL."""
+"""Engines for SQLite (WAL, several processes) and PostgreSQL (psycopg 3, in `.pg`: a SQLite store never loads
+it), from one URL."""
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import psycopg
 import sqlalchemy as sa
-from psycopg.abc import PQGen
-from psycopg.errors import ConnectionTimeout, _WaitTimeout
 from sqlalchemy.engine import URL, Connection, Engine
 
 from portvakt.domain.errors import StoreUnavailable
@@ -27,8 +25,6 @@ READ_ONLY = "portvakt_read_only"  # execution option: a deferred, query-only SQL
 #: The client's own bound is the statement timeout plus this: the server's cancel normally comes first and leaves the
 #: connection usable; the client's bound ends what the server can't (a hung server, a black-holed link).
 DEADLINE_MARGIN = 0.5
-_WAIT_INTERVAL = 0.1  # psycopg's own polling interval while it waits on the socket
-RV = TypeVar("RV")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,36 +76,6 @@ def _ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
 
-class BoundedConnection(psycopg.Connection[Any]):
-    """A psycopg connection on which no wait for the server lasts longer than `deadline` seconds: past it the
-    connection is closed and ConnectionTimeout raised, which the pool takes for a lost connection. No server-side
-    timeout ends a wait on a server that is stopped or a link that is black-holed (docs/security.md, Store outage).
-    `notifies()` waits as long as its caller asks."""
-
-    deadline: float | None = None
-    _listening = False
-
-    def wait(self, gen: PQGen[RV], interval: float = _WAIT_INTERVAL, timeout: float | None = None) -> RV:
-        """psycopg's wait, bounded by `deadline` when the caller gives no timeout of its own."""
-        bound = self.deadline if timeout is None and not self._listening else None
-        if bound is None:
-            return super().wait(gen, interval, timeout)
-        try:
-            return super().wait(gen, interval, bound)
-        except _WaitTimeout:
-            self.close()
-            raise ConnectionTimeout(f"the database did not answer within {bound:g} s") from None
-
-    def notifies(self, *, timeout: float | None = None,
-                 stop_after: int | None = None) -> Generator[psycopg.Notify, None, None]:
-        """psycopg's notifies(), without the deadline: a listener waits for as long as it asks."""
-        self._listening = True
-        try:
-            yield from super().notifies(timeout=timeout, stop_after=stop_after)
-        finally:
-            self._listening = False
-
-
 def normalise_url(url: str | URL) -> URL:
     """Pick the drivers portvakt uses: pysqlite for `sqlite:`, psycopg 3 for `postgres(ql):`."""
     parsed = sa.make_url(url)
@@ -136,32 +102,14 @@ def make_engine(url: str | URL, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS,
             lock_timeout = {} if "options" in parsed.query else {"options": f"-c lock_timeout={PG_LOCK_TIMEOUT}"}
             return sa.create_engine(parsed, pool_pre_ping=True, pool_timeout=busy_timeout,
                                     connect_args=lock_timeout)
-        return _bounded_pg_engine(parsed, busy_timeout, limits)
+        from .pg import bounded_engine
+
+        return bounded_engine(parsed, busy_timeout, limits)
     pool = {} if _in_memory(parsed.database) else {"pool_timeout": busy_timeout}
     secure_sqlite_file(parsed.database)
     engine = sa.create_engine(parsed, connect_args={"timeout": busy_timeout}, **pool)
     sa.event.listen(engine, "connect", partial(_sqlite_on_connect, busy_ms=int(busy_timeout * 1000)))
     sa.event.listen(engine, "begin", _sqlite_on_begin)
-    return engine
-
-
-def _bounded_pg_engine(url: URL, busy_timeout: float, limits: ConnectionLimits) -> Engine:
-    """A PostgreSQL engine whose connections are BoundedConnections with pg_connect_params, and whose pool waits at
-    most pool_timeout (default: the busy timeout) for a free connection."""
-    given = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
-    params = pg_connect_params(limits, busy_timeout, given)
-    pool_timeout = limits.pool_timeout if limits.pool_timeout is not None else busy_timeout
-    engine = sa.create_engine(url, pool_pre_ping=True, pool_timeout=pool_timeout,
-                              pool_size=limits.pool_size, max_overflow=limits.max_overflow, connect_args=params)
-    deadline = limits.deadline(busy_timeout)
-
-    def connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> BoundedConnection:
-        """Open a BoundedConnection where SQLAlchemy would open a plain psycopg one."""
-        conn = BoundedConnection.connect(*cargs, **cparams)
-        conn.deadline = deadline
-        return conn
-
-    sa.event.listen(engine, "do_connect", connect)
     return engine
 
 

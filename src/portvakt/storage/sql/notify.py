@@ -10,13 +10,15 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .schema import changes
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger("portvakt.changes")
 

@@ -12,10 +12,8 @@ import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import psycopg
-from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL, Engine
 
 from portvakt.domain.blocking import may_block
@@ -25,12 +23,14 @@ from portvakt.domain.ports import ClaimOutcome, Clock, ReplayClaim
 from .engine import (
     BUSY_TIMEOUT_SECONDS,
     DEADLINE_MARGIN,
-    BoundedConnection,
     ConnectionLimits,
     normalise_url,
     pg_connect_params,
     secure_sqlite_file,
 )
+
+if TYPE_CHECKING:
+    from .pg import BoundedConnection
 
 # One statement decides: a new key inserts; a key whose stored entry has expired is taken over; else no row.
 # `expires` is whole epoch seconds: an entry has expired once it is <= now.
@@ -138,7 +138,8 @@ class _Sqlite:
 
 class _Postgres:
     """A raw psycopg connection in autocommit mode with server-side prepared statements, bounded as the engine's
-    (engine.pg_connect_params, BoundedConnection); reconnects once when the connection dropped."""
+    (engine.pg_connect_params, pg.BoundedConnection); reconnects once when the connection dropped. psycopg is
+    imported here, not with the module: a SQLite store loads none of it."""
 
     placeholder = "%s"
     now_sql = "EXTRACT(EPOCH FROM now())"  # numeric: compared exactly with the integer column
@@ -146,6 +147,8 @@ class _Postgres:
     purge_batch: int | None = PG_PURGE_BATCH
 
     def __init__(self, url: URL, busy_timeout: float, limits: ConnectionLimits) -> None:
+        from psycopg.conninfo import make_conninfo
+
         query = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
         self._conninfo = make_conninfo(host=url.host, port=url.port, user=url.username, password=url.password,
                                        dbname=url.database, **pg_connect_params(limits, busy_timeout, query))
@@ -153,6 +156,8 @@ class _Postgres:
         self._conn: BoundedConnection | None = None
 
     def _execute(self, sql: str, params: tuple[Any, ...], deadline: float, read: Callable[[Any], T]) -> T:
+        from .pg import BoundedConnection
+
         conn = self._conn
         if conn is None or conn.closed:
             conn = self._conn = BoundedConnection.connect(self._conninfo, autocommit=True, prepare_threshold=0)
@@ -163,6 +168,8 @@ class _Postgres:
         """Run one statement, waiting for its answer at most the deadline, or `left` (what remains of the caller's
         budget) and the margin; if the connection dropped, reconnect and retry once (fails closed). A server that
         did not answer in time is not asked again: the caller has waited its share."""
+        import psycopg
+
         deadline = self._deadline if left is None else min(self._deadline, max(left, 0.0) + DEADLINE_MARGIN)
         try:
             try:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
 
@@ -19,6 +18,9 @@ from .migrate import upgrade
 from .notify import ChangeListener, notify_on_commit
 from .schema import changes
 from .uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    import psycopg
 
 # Units of work run one at a time, as on the memory store and SQLite (BEGIN IMMEDIATE): no lost updates
 # from read-modify-write, and change-feed sequence numbers become visible in order.
@@ -98,6 +100,8 @@ class SqlStore:
 
         def connect() -> psycopg.Connection[Any]:
             """A new autocommit connection to the store's database."""
+            import psycopg
+
             return psycopg.connect(**params)
 
         return ChangeListener(connect, **options)

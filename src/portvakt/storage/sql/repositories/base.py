@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 
@@ -21,9 +19,20 @@ class SqlTransaction:
     def upsert(self, table: sa.Table, values: dict[str, Any]) -> None:
         """Insert the row or overwrite every non-key column of the existing one."""
         keys = [c.name for c in table.primary_key.columns]
-        stmt = (pg_insert if self._postgres else sqlite_insert)(table).values(values)
+        stmt = _insert(self._postgres)(table).values(values)
         update = {name: stmt.excluded[name] for name in values if name not in keys}
         self.conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+
+
+def _insert(postgres: bool) -> Any:
+    """The dialect's INSERT that has ON CONFLICT DO UPDATE; a dialect's module loads on its first upsert."""
+    if postgres:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 class SqlRepository:
