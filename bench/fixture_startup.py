@@ -5,13 +5,14 @@
 
 Every measurement runs in fresh interpreter processes, so nothing is warm that a user's first test would not have:
 
-1. `Maskinporten().start()` in a fresh process (each figure the median of `repeat` processes): the import of the server's modules and the start itself, with an
-   empty template cache (the first run ever for a schema: migrations and signing keys) and with the cache filled;
+1. `Maskinporten().start()` in a fresh process (each figure the median of `repeat` processes): the import of the
+   server's modules and the start itself, with an empty template cache (the first run ever for a schema: migrations
+   and signing keys) and with the cache filled;
 2. warm starts in one process (what every function fixture after the first costs): median and 90th percentile of
    start(), of stop(), and of stop(wait=False) (what the plugin's teardown waits);
 3. through pytest: a generated suite of `rounds` tests that use only the `maskinporten` fixture, once with the
-   function scope and once with the session scope, `repeat` times each (the first test's median); each test's setup time is measured by a hook around pytest's
-   setup phase (a conftest in the generated suite).
+   function scope and once with the session scope, `repeat` times each (the first test's median); each test's setup
+   time is measured by a hook around pytest's setup phase (a conftest in the generated suite).
 
 Python's bytecode cache decides much of the import time: the runs are made as the environment says
 (PYTHONDONTWRITEBYTECODE), and again with a bytecode cache in a temporary PYTHONPYCACHEPREFIX, filled first.

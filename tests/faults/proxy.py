@@ -147,6 +147,8 @@ class LinkProxy:
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
             upstream.settimeout(None)
             client.settimeout(None)
+            for end in (client, upstream):  # a proxy forwards each chunk as it comes: Nagle would hold the next
+                end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._changed:
                 self._pairs.discard(pair)
                 pair = (client, upstream)
