@@ -200,12 +200,12 @@ def _waker(loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> Callable[[in
     return on_change
 
 
-def create_app(rt: Runtime, *, altinn: ASGIApp | None = None, push: ChangePush | None = None,
+def create_app(rt: Runtime, *, altinn: Callable[[], ASGIApp] | None = None, push: ChangePush | None = None,
                defer: bool = False) -> FastPath:
-    """The token service on one runtime: /token, /jwk, metadata, error pages and /api/v1; with `altinn`, the
-    Altinn side's app (api.altinn.app.create_altinn_app) on its full paths in the same process (docs/protocol.md
-    §4); with `push`, its caches refresh as soon as another process commits a change (decision S12); with `defer`,
-    /api/v1 is built on its first request (decision F15)."""
+    """The token service on one runtime: /token, /jwk, metadata, error pages and /api/v1; with `altinn`, what
+    builds the Altinn side's app (api.altinn.app.create_altinn_app), served on its full paths in the same process
+    (docs/protocol.md §4); with `push`, its caches refresh as soon as another process commits a change (decision
+    S12); with `defer`, /api/v1 and the Altinn side are each built on their first request (decision F15)."""
     app = Starlette(lifespan=_lifespan(rt, push))  # plain routes only: FastAPI is loaded by /api/v1 and Altinn
     app.state.runtime = rt
     rt.registry.observe(metrics.observe_lookup)
@@ -217,17 +217,23 @@ def create_app(rt: Runtime, *, altinn: ASGIApp | None = None, push: ChangePush |
     app.add_route("/errors/", error_index, methods=["GET"])
     app.add_route("/errors/{code}", error_page, methods=["GET"])
     install_plumbing(app, health)
-    v1 = Deferred(lambda: _v1(rt)) if defer else _v1(rt)
-    app.mount("/api/v1", v1)
+    parts = [_built(lambda: _v1(rt), defer)]
+    app.mount("/api/v1", parts[0])
     if altinn is not None:
-        mount_altinn(app, altinn)
+        parts.append(_built(altinn, defer))
+        mount_altinn(app, parts[1])
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(StoreUnavailable, store_unavailable)
     front = FastPath(app, rt.settings.limits, TokenEndpoint(rt), rt, health)
-    for part in (v1, altinn):
+    for part in parts:
         if isinstance(part, Deferred):
             part.then(front.routes_changed)
     return front
+
+
+def _built(build: Callable[[], ASGIApp], defer: bool) -> ASGIApp:
+    """The app `build` makes: now, or with `defer` on its first request (decision F15)."""
+    return Deferred(build) if defer else build()
 
 
 def _v1(rt: Runtime) -> ASGIApp:

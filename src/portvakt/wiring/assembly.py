@@ -14,7 +14,6 @@ from starlette.types import ASGIApp
 from portvakt.altinn import HttpDelegationLookup, HttpSystemUserLookup, LocalDelegationLookup, LocalSystemUserLookup
 from portvakt.altinn.keys import AltinnKeys, altinn_issuer
 from portvakt.api.app import ChangePush, FastPath, create_altinn_service, create_app, create_front
-from portvakt.api.deferred import Deferred
 from portvakt.api.metrics import CountedDelegations, CountedSystemUsers, CountingMinter, TimedReplay
 from portvakt.api.runtime import Runtime
 from portvakt.domain.clock import SystemClock
@@ -234,9 +233,7 @@ def _token_service(settings: Settings, o: Overrides, *, with_altinn: bool,
     `shared`, /token's rate limits on every node's counts."""
     rt = build_runtime(settings, o)
     rt.rate_counter = shared
-    altinn: ASGIApp | None = None
-    if with_altinn:
-        altinn = Deferred(lambda: _altinn_beside(settings, o, rt)) if o.defer_apis else _altinn_beside(settings, o, rt)
+    altinn = (lambda: _altinn_beside(settings, o, rt)) if with_altinn else None
     return create_app(rt, altinn=altinn, push=change_push(settings, rt.store), defer=o.defer_apis)
 
 
