@@ -32,13 +32,8 @@ class HttpDelegationLookup(HttpLookup[Key, bool]):
 
     def has_delegation(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
         """docs/protocol.md §4.2 step 4: the cached answer while fresh, else ask the Altinn side."""
-        key = (consumer_orgno, supplier_orgno, scope)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit[0]
-        answer = self._ask(consumer_orgno, supplier_orgno, scope)
-        self._cache.put(key, answer, positive=answer)
-        return answer
+        return self._answer((consumer_orgno, supplier_orgno, scope),
+                            lambda: self._ask(consumer_orgno, supplier_orgno, scope), bool)
 
     def _ask(self, consumer_orgno: str, supplier_orgno: str, scope: str) -> bool:
         """One lookup call (docs/protocol.md §4.2 "Altinn lookup endpoint")."""

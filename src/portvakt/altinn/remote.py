@@ -22,7 +22,8 @@ V = TypeVar("V")
 
 class HttpLookup(Generic[K, V]):
     """The base of a lookup asked over HTTP: its settings, its endpoint (`self._remote`, at `self.url`) and its
-    cache (`self._cache`). A subclass names the endpoint in its class attributes and asks and reads it itself.
+    cache (`self._cache`, read through `_answer`). A subclass names the endpoint in its class attributes and asks and
+    reads it itself.
 
     A "yes" is kept `positive_ttl` seconds, a "no" `negative_ttl`; failures are never kept.
     """
@@ -50,6 +51,16 @@ class HttpLookup(Generic[K, V]):
                                  timeout=timeout, http=http)
         self._cache: TtlCache[K, V] = TtlCache(positive_ttl=positive_ttl, negative_ttl=negative_ttl, clock=clock,
                                                 max_entries=max_entries)
+
+    def _answer(self, key: K, ask: Callable[[], V], positive: Callable[[V], bool]) -> V:
+        """The cached answer for `key` while fresh, else `ask()`'s, kept for the TTL of a "yes" or a "no" as
+        `positive` says; a failure raised by `ask` is never kept."""
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit[0]
+        answer = ask()
+        self._cache.put(key, answer, positive=positive(answer))
+        return answer
 
     def close(self) -> None:
         """Close the HTTP client if this lookup made it."""

@@ -37,12 +37,7 @@ class HttpSystemUserLookup(HttpLookup[Key, FoundSystemUser | None]):
                          external_ref: str) -> FoundSystemUser | None:
         """docs/protocol.md §6.5: the cached answer while fresh, else ask the Altinn side."""
         key = (client_id, vendor_orgno, owner_orgno, external_ref)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit[0]
-        found = self._ask(key)
-        self._cache.put(key, found, positive=found is not None)
-        return found
+        return self._answer(key, lambda: self._ask(key), lambda found: found is not None)
 
     def _ask(self, key: Key) -> FoundSystemUser | None:
         """One lookup call (docs/protocol.md §6.5): 200 the system user, 404 none, anything else unavailable."""
