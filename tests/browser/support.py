@@ -84,8 +84,23 @@ def readable_violations(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+_STYLED = "Array.from(document.querySelectorAll('link[rel=stylesheet]')).every((link) => link.sheet !== null)"
+
+
+def styled(page: Any) -> None:
+    """Wait until the page's stylesheets apply: a click that navigates returns once the new page commits, with its
+    stylesheet maybe still on the way. Polled (a wait_for_function string would need the CSP's unsafe-eval), and not
+    the load event, which a page that starts a download at once may never report."""
+    for _ in range(200):
+        if page.evaluate(_STYLED):
+            return
+        page.wait_for_timeout(25)
+    raise AssertionError(f"{page.url}: its stylesheets did not load in 5 s")
+
+
 def reflow_problem(page: Any) -> str | None:
     """Why the page scrolls sideways at its viewport width (WCAG 1.4.10), or None when it doesn't."""
+    styled(page)
     width = int(page.viewport_size["width"])
     scroll = int(page.evaluate("document.documentElement.scrollWidth"))
     if scroll <= width:
@@ -132,6 +147,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 def audit(page: Any, shots: Shots, name: str) -> None:
     """The current page state, at the page's viewport: no sideways scroll at 390 px or narrower (WCAG 1.4.10),
     0 axe-core violations, and a screenshot named `name` (with the width)."""
+    styled(page)
     shots.take(page, name)
     width = int(page.viewport_size["width"])
     if width <= NARROW:
