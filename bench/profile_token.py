@@ -17,6 +17,7 @@ through the system-user lookup (the local one, cached by the change feed) and ca
 
 Usage: .venv/bin/python bench/profile_token.py [--count 3000] [--concurrency 16] [--top 30]
        [--delegated | --systemuser] [--stats FILE]  (FILE: the raw pstats dump, for `python -m pstats FILE`)
+       [--instrument]  (one pass, no profile: bench/instructions.py runs it under callgrind)
 """
 
 from __future__ import annotations
@@ -141,6 +142,11 @@ def _print_top(stats: pstats.Stats, top: int, tokens: int, *, skip_crypto: bool)
             break
 
 
+def _callgrind(state: str) -> None:
+    """Switch callgrind's instrumentation of this process on or off (valgrind's callgrind_control)."""
+    subprocess.run(["callgrind_control", "--instr", state, str(os.getpid())], check=True, capture_output=True)
+
+
 async def main() -> None:
     """Seed, assemble, time, profile, print."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -152,6 +158,8 @@ async def main() -> None:
     mode.add_argument("--systemuser", action="store_true",
                       help="authorization_details for 310838128's system user in every grant")
     ap.add_argument("--stats", help="write the raw pstats here")
+    ap.add_argument("--instrument", action="store_true",
+                    help="one pass only, with callgrind's instrumentation switched on around it (for instructions.py)")
     a = ap.parse_args()
     port = 8080
     with tempfile.TemporaryDirectory(prefix="portvakt-profile-") as tmp:
@@ -175,6 +183,14 @@ async def main() -> None:
         warm, threaded, inlined, profiled = (_grants(client, audience, n, consumer, systemuser)
                                              for n in (300, a.count, a.count, a.count))
         print(f"warm-up: {await _drive(app, warm, a.concurrency)}")
+        if a.instrument:
+            _callgrind("on")
+            counts = await _drive(app, threaded, a.concurrency)
+            _callgrind("off")
+            print(f"instrumented pass: {counts}")
+            await inbox.put({"type": "lifespan.shutdown"})
+            await life
+            return
 
         async def inline(func: Any, /, *args: Any, **kwargs: Any) -> Any:
             return func(*args, **kwargs)
