@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -84,18 +85,27 @@ def readable_violations(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+T = TypeVar("T")
 _STYLED = "Array.from(document.querySelectorAll('link[rel=stylesheet]')).every((link) => link.sheet !== null)"
+
+
+def polled(page: Any, read: Callable[[], T], *, seconds: float = 5.0, every_ms: int = 25) -> T:
+    """`read()` again every `every_ms` until it gives a true value, for at most `seconds`; its last value. A
+    wait_for_function string would need the portal CSP's unsafe-eval, so the test polls instead."""
+    value = read()
+    for _ in range(int(seconds * 1000 / every_ms)):
+        if value:
+            break
+        page.wait_for_timeout(every_ms)
+        value = read()
+    return value
 
 
 def styled(page: Any) -> None:
     """Wait until the page's stylesheets apply: a click that navigates returns once the new page commits, with its
-    stylesheet maybe still on the way. Polled (a wait_for_function string would need the CSP's unsafe-eval), and not
-    the load event, which a page that starts a download at once may never report."""
-    for _ in range(200):
-        if page.evaluate(_STYLED):
-            return
-        page.wait_for_timeout(25)
-    raise AssertionError(f"{page.url}: its stylesheets did not load in 5 s")
+    stylesheet maybe still on the way. Not the load event, which a page that starts a download at once may never
+    report."""
+    assert polled(page, lambda: bool(page.evaluate(_STYLED))), f"{page.url}: its stylesheets did not load in 5 s"
 
 
 def reflow_problem(page: Any) -> str | None:

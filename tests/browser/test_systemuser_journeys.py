@@ -32,7 +32,7 @@ from portvakt.jose import PrivateKeyHandle
 from portvakt.wiring import open_store
 
 from .server import LiveServer
-from .support import NARROW, Shots, audit, fits, needs_chromium
+from .support import NARROW, Shots, audit, fits, needs_chromium, polled
 
 #: Under pytest-xdist the browser modules run on one worker, one after another: one Chromium at a time.
 pytestmark = [needs_chromium, pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -251,12 +251,7 @@ def test_a_command_box_never_wraps_and_is_reachable_by_keyboard(page: Any, live:
         box.focus()
         for _ in range(5):
             page.keyboard.press("ArrowRight")
-        scrolled = 0.0  # by keyboard; polled from here (a wait_for_function string would need the CSP's unsafe-eval)
-        for _ in range(50):
-            scrolled = float(box.evaluate("(el) => el.scrollLeft"))
-            if scrolled > 0:
-                break
-            page.wait_for_timeout(100)
+        scrolled = polled(page, lambda: float(box.evaluate("(el) => el.scrollLeft")), every_ms=100)
         assert scrolled > 0, "arrow keys scroll the focused box"
     fits(page)
     audit(page, shots, "late-command")

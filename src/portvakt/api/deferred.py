@@ -22,10 +22,11 @@ class Deferred:
 
     def then(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the app is built (at once, when it is)."""
-        if self._app is not None:
-            callback()
-        else:
-            self._built.append(callback)
+        with self._lock:  # not between a build and its callbacks
+            if self._app is None:
+                self._built.append(callback)
+                return
+        callback()
 
     @property
     def router(self) -> Any:

@@ -156,10 +156,10 @@ class _Postgres:
         self._conn: BoundedConnection | None = None
 
     def _execute(self, sql: str, params: tuple[Any, ...], deadline: float, read: Callable[[Any], T]) -> T:
-        from .pg import BoundedConnection
-
         conn = self._conn
         if conn is None or conn.closed:
+            from .pg import BoundedConnection
+
             conn = self._conn = BoundedConnection.connect(self._conninfo, autocommit=True, prepare_threshold=0)
         conn.deadline = deadline
         return read(conn.execute(sql, params, prepare=True))
